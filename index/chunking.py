@@ -92,6 +92,10 @@ def _pack(text: str, sentences: list[tuple[int, int]], config: ChunkingConfig) -
         while k - 1 > i and carried + sizes[k - 1] <= config.overlap_tokens:
             carried += sizes[k - 1]
             k -= 1
+        # The carried sentences must leave room for the next new one, or the next chunk would hold only
+        # text the previous chunk already has (a duplicate vector that adds nothing to retrieval).
+        while k < j and count_tokens(text[sentences[k][0] : sentences[j][1]]) > config.max_tokens:
+            k += 1
         i = k
     return out
 

@@ -37,7 +37,7 @@ _DROP_PATTERNS = [
         r"^source:\s*\S.{0,40}$",  # image credit line
         r"^.{0,120}\bsource:\s*[\w .!&'-]{1,30}$",  # image caption ending in its credit
         r"\b(share|link|post) (to|on) (facebook|twitter|email|pinterest|whatsapp|linkedin|x\b)",
-        r"^(©|\(c\)|copyright\b)",
+        r"^(©|\(c\)|copyright\s*(©|\(c\)|\d{4}))",  # not "Copyright lawsuits rose..."
         r"\ball rights reserved\b",
         r"your email address will not be published",
         r"required fields are marked",
@@ -47,7 +47,9 @@ _DROP_PATTERNS = [
         r"\bsign up here\b",
         r"\bsubscribe to (our|the) newsletter\b",
         r"^you may be interested in\b",
-        r"^(written by|by)\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3}$",  # bylines
+        # Bylines. The name part is case-sensitive (the list is compiled IGNORECASE), else a short
+        # paragraph such as "By Christmas everything changed." was dropped as a byline.
+        r"^(written by|by)\s+(?-i:[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3})$",
         r"^[A-Z][a-z]{2}\.? \d{1,2},? \d{4},? (published|updated)\b",  # datelines
         r"/\s*(getty images|shutterstock|ap photo|reuters|afp)\b",  # photo credits
         r"\((image|photo|picture) via [^)]*\)\s*$",

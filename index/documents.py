@@ -63,15 +63,18 @@ class DocumentError(Exception):
     """A file (or one line of a .jsonl file) that cannot be read as an article."""
 
 
-def _doc_id_for(rel: str) -> str:
+def _doc_id_for(rel: str, strip_suffix: bool = True) -> str:
     # Stable, URL-safe id from the file name (relative path without extension).
-    stem = rel.rsplit(".", 1)[0]
+    # A .jsonl record's own id keeps its dots: "story.1" and "story.2" must not both become "story".
+    stem = rel.rsplit(".", 1)[0] if strip_suffix else rel
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem.replace("/", "__")).strip("_") or "document"
 
 
 def _decode(path: Path, rel: str) -> str:
     try:
         return path.read_bytes().decode("utf-8")
+    except OSError as exc:  # unreadable file: report it, keep reading the others
+        raise DocumentError(f"{rel}:1: cannot read file ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
         raise DocumentError(f"{rel}:1: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
 
@@ -91,15 +94,17 @@ def _read_file(path: Path, rel: str) -> list[tuple[Document | DocumentError, int
 
 
 def _make_doc(
-    doc_id: str, text: str, rel: str, title: str | None, date: str | None, source: str | None, url: str | None
-) -> Document:
+    doc_id: str, text: str, rel: str, title: str | None, date: str | None, source: str | None, url: str | None,
+    where: str | None = None,
+) -> Document:  # fmt: skip
+    where = where or f"{rel}:1"  # "file:line" for error messages
     if date is None and (m := DATE_PREFIX.match(text)):
         date = m.group(1)
     if date is not None:
-        date = _normalise_date(date, rel)
+        date = _normalise_date(date, where)
     paragraphs = clean(text)
     if not paragraphs:
-        raise DocumentError(f"{rel}:1: no article text left after removing page debris")
+        raise DocumentError(f"{where}: no article text left after removing page debris")
     if not title:
         first = text[paragraphs[0].start : paragraphs[0].end]
         title = first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
@@ -116,10 +121,10 @@ def _make_doc(
     )
 
 
-def _normalise_date(value: str, rel: str) -> str:
+def _normalise_date(value: str, where: str) -> str:
     m = re.match(r"^\s*(\d{4})-(\d{2})-(\d{2})", str(value))
     if not m:
-        raise DocumentError(f"{rel}:1: date {value!r} is not YYYY-MM-DD")
+        raise DocumentError(f"{where}: date {value!r} is not YYYY-MM-DD")
     return "-".join(m.groups())
 
 
@@ -166,10 +171,15 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
         if missing:
             out.append((DocumentError(f"{rel}:{lineno}: missing or empty string field(s): {', '.join(missing)}"), lineno))
             continue
+        # A non-string date/source/url would otherwise fail later, inside the store, and stop the whole build.
+        wrong = [k for k in ("date", "source", "url") if record.get(k) is not None and not isinstance(record[k], str)]
+        if wrong:
+            out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
+            continue
         try:
             doc = _make_doc(
-                _doc_id_for(record["id"]), record["text"], f"{rel}:{lineno}", record["title"],
-                record.get("date"), record.get("source"), record.get("url"),
+                _doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}", record["title"],
+                record.get("date"), record.get("source"), record.get("url"), where=f"{rel}:{lineno}",
             )  # fmt: skip
         except DocumentError as exc:
             out.append((exc, lineno))

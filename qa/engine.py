@@ -173,7 +173,16 @@ class Engine:
         if not ranked:
             return None, None
         best = ranked[0]
-        close = [s for s in ranked[:8] if s.score >= best.score - _RECENCY_MARGIN and s.type_ok and self._date_of(s)]
+        vecs = self.index.sentence_vectors
+        # Only answers to the same thing compete on date: similar statements, near-equal scores.
+        close = [
+            s
+            for s in ranked[:8]
+            if s.score >= best.score - _RECENCY_MARGIN
+            and s.type_ok
+            and self._date_of(s)
+            and float(vecs[s.sentence_id] @ vecs[best.sentence_id]) >= 0.5
+        ]
         dates = {self._date_of(s) for s in close}
         if len(dates) < 2:
             return best, None

@@ -11,7 +11,7 @@ import numpy as np
 from index.store import IndexData
 from qa.lexical import BM25, normalise, stem
 from qa.retrieval import Hit
-from qa.spans import QUOTE, SENTENCE, Span, question_terms, short_answer
+from qa.spans import AMOUNT, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -36,11 +36,15 @@ def _coverage(sentence: str, terms: dict[str, float]) -> float:
     return sum(w for t, w in terms.items() if t in words) / total
 
 
-def confidence_of(dense: float, coverage: float, type_ok: bool) -> float:
-    """Probability-like confidence from the evidence; its threshold is calibrated by `qa eval` sweeps."""
-    z = 9.0 * (0.6 * dense + 0.4 * coverage - 0.45)
-    p = 1.0 / (1.0 + math.exp(-z))
-    return p if type_ok else p * 0.5
+def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
+    if span is None:
+        return frozenset()
+    return frozenset(_WORD.findall(normalise(sentence[span.start : span.end])))
+
+
+def confidence_of(score: float) -> float:
+    """Squash the sentence score to 0..1; the abstention threshold on it is calibrated by `qa eval` sweeps."""
+    return 1.0 / (1.0 + math.exp(-10.0 * (score - 0.62)))
 
 
 def rank_sentences(
@@ -77,21 +81,39 @@ def rank_sentences(
         if qtype == SENTENCE:
             type_ok = True
         cov = _coverage(sentence.text, terms)
-        score = 0.45 * float(dense[i]) + 0.35 * cov + 0.15 * type_ok + 0.05 / (1 + rank_of[int(sid)])
+        if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
+            # Pronouns point back: "he said on December 2" answers "when did Demna apologize" with the
+            # sentence before it naming Demna, so the previous sentence counts, a little less.
+            previous = index.sentences[sid - 1].text
+            cov = max(cov, 0.75 * _coverage(f"{previous} {sentence.text}", terms))
+        if type_ok and qtype == AMOUNT and (noun := counted_noun(question)):
+            # "How many followers": a number about something else ("three Instagram Stories") is no answer.
+            near = f"{index.sentences[sid - 1].text if sid > 0 else ''} {sentence.text}"
+            type_ok = noun in {stem(w) for w in _WORD.findall(normalise(near))}
+        score = 0.45 * float(dense[i]) + 0.35 * cov + 0.3 * type_ok + 0.05 / (1 + rank_of[int(sid)])
+        if span is not None and qtype not in (SENTENCE, QUOTE):
+            score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
             score -= 0.1  # questions and headline fragments are rarely answers
         base.append((score, i, span, type_ok, cov))
     base.sort(key=lambda b: -b[0])
 
-    # Agreement across documents: the same statement reported by several articles is more credible.
+    # Agreement across documents: the same answer reported by several articles is more credible. Typed
+    # answers agree when their spans name the same thing ("Demna" / "Demna Gvasalia"); sentence answers
+    # when the sentences say much the same.
     top = base[:12]
-    top_vecs = vectors[[b[1] for b in top]]
-    sims = top_vecs @ top_vecs.T
     docs = [index.sentences[int(ids[b[1]])].doc_id for b in top]
+    if qtype in (SENTENCE, QUOTE):
+        top_vecs = vectors[[b[1] for b in top]]
+        sims = top_vecs @ top_vecs.T
+        agree = [[sims[a, b] >= 0.8 for b in range(len(top))] for a in range(len(top))]
+    else:
+        keys = [_span_words(index.sentences[int(ids[b[1]])].text, b[2]) for b in top]
+        agree = [[bool(ka and kb and (ka <= kb or kb <= ka)) for kb in keys] for ka in keys]
     out = []
     for a, (score, i, span, type_ok, cov) in enumerate(top):
-        agreeing = {docs[b] for b in range(len(top)) if docs[b] != docs[a] and sims[a, b] >= 0.8}
-        bonus = 0.03 * min(len(agreeing), 2)
+        agreeing = {docs[b] for b in range(len(top)) if docs[b] != docs[a] and agree[a][b]}
+        bonus = 0.05 * min(len(agreeing), 2)
         out.append(
             ScoredSentence(
                 sentence_id=int(ids[i]),
@@ -101,13 +123,13 @@ def rank_sentences(
                 type_ok=type_ok,
                 span=span,
                 agreement=len(agreeing),
-                confidence=confidence_of(float(dense[i]), cov, type_ok),
+                confidence=confidence_of(score + bonus),
             )
         )
     for score, i, span, type_ok, cov in base[12:]:
         out.append(
             ScoredSentence(int(ids[i]), score, float(dense[i]), cov, type_ok, span, 0,
-                           confidence_of(float(dense[i]), cov, type_ok))
+                           confidence_of(score))
         )  # fmt: skip
     out.sort(key=lambda s: -s.score)
     return out

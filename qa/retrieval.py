@@ -10,15 +10,19 @@ from index.store import IndexData
 from qa.filters import Filters
 from qa.lexical import BM25
 
-RRF_K = 60  # the constant from Cormack et al. (2009); damps the influence of any single ranking
+# Convex combination of scores rather than reciprocal rank fusion: RRF throws away the margin, so a chunk
+# that is the only one holding a rare name ("Charbit") ranks no higher than one sharing a common word.
+# Normalising BM25 by the query's ideal score keeps it on an absolute 0..1 scale (Bruch et al., 2023).
+DENSE_WEIGHT = 0.7
+LEXICAL_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
 class Hit:
     chunk_id: int
-    score: float  # fused RRF score
+    score: float  # fused score
     dense: float  # cosine similarity of question and chunk
-    lexical: float  # BM25 score
+    lexical: float  # BM25 score relative to an ideal match of every query word (0..1)
     rank: int  # 0-based rank after fusion
 
 
@@ -42,39 +46,20 @@ class Retriever:
             return []
         allowed = self.allowed_chunks(filters)
         depth = min(n, max(top_k * 4, 20))
+        lexical = self.bm25.normalised_scores(query_text)
         if allowed is None:
-            sims, ids = self.index.faiss_index.search(query_vector.reshape(1, -1), depth)
-            dense_ids = [int(i) for i in ids[0] if i >= 0]
-            dense = dict(zip(dense_ids, (float(s) for s in sims[0]), strict=False))
-            lexical_all = self.bm25.scores(query_text)
-            candidates = np.arange(n)
+            _, ids = self.index.faiss_index.search(query_vector.reshape(1, -1), depth)
+            dense_ids = ids[0][ids[0] >= 0]
+            pool = np.union1d(dense_ids, np.argsort(-lexical)[:depth])
         else:
             if len(allowed) == 0:
                 return []
-            # Filtered search: exact scoring of the allowed subset (filters make it small).
-            sims = self.index.chunk_vectors[allowed] @ query_vector
-            order = np.argsort(-sims)[:depth]
-            dense_ids = [int(allowed[i]) for i in order]
-            dense = {int(allowed[i]): float(sims[i]) for i in order}
-            lexical_all = self.bm25.scores(query_text)
-            candidates = allowed
-        lex_scores = lexical_all[candidates]
-        lex_order = candidates[np.argsort(-lex_scores)[:depth]]
-        lexical_ids = [int(i) for i in lex_order if lexical_all[i] > 0]
-
-        fused: dict[int, float] = {}
-        for ranking in (dense_ids, lexical_ids):
-            for rank, cid in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        ordered = sorted(fused, key=lambda c: -fused[c])[:top_k]
-        vectors = self.index.chunk_vectors
+            # Filtered search scores the allowed subset exactly (filters make it small).
+            pool = allowed
+        dense = self.index.chunk_vectors[pool] @ query_vector
+        fused = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical[pool]
+        order = np.argsort(-fused)[:top_k]
         return [
-            Hit(
-                chunk_id=c,
-                score=fused[c],
-                dense=dense[c] if c in dense else float(vectors[c] @ query_vector),
-                lexical=float(lexical_all[c]),
-                rank=r,
-            )
-            for r, c in enumerate(ordered)
+            Hit(chunk_id=int(pool[i]), score=float(fused[i]), dense=float(dense[i]), lexical=float(lexical[pool[i]]), rank=r)
+            for r, i in enumerate(order)
         ]

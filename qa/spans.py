@@ -83,6 +83,20 @@ def question_type(question: str) -> str:
     return SENTENCE
 
 
+def counted_noun(question: str) -> str | None:
+    """The stem of what a "how many X" question counts."""
+    m = re.match(r"^\s*how many\s+([a-z]+)", normalise(question))
+    return stem(m.group(1)) if m else None
+
+
+def head_noun(question: str) -> str | None:
+    """The stem of the thing a "what/which X" question asks for ("what podcast" -> podcast)."""
+    m = re.match(r"^\s*(?:what|which)\s+([a-z]+)", normalise(question))
+    if not m or m.group(1) in STOPWORDS:
+        return None
+    return stem(m.group(1))
+
+
 def question_terms(question: str) -> set[str]:
     words = re.findall(r"[a-z0-9]+", normalise(question))
     return {stem(w) for w in words if w not in STOPWORDS}
@@ -117,18 +131,27 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             found.append((m.start(), m.end(), specific))
     elif qtype == AMOUNT:
         for m in _AMOUNT_RE.finditer(sentence):
-            text = m.group().strip()
+            text = m.group().strip().rstrip(",.")
             if re.fullmatch(r"(?:19|20)\d{2}", text) or _DATE_RE.fullmatch(text):
                 continue  # a year is not an amount
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
             s = m.start() + (len(m.group()) - len(m.group().lstrip()))
             found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):
+        head = head_noun(question)
         for m in _NAME_RE.finditer(sentence):
             s, e = m.start(), m.end()
-            words = m.group().split()
+            # "Kering-owned" names Kering: a hyphen followed by lower case ends the name.
+            if cut := re.search(r"-[a-z]", m.group()):
+                e = s + cut.start()
+            words = sentence[s:e].split()
             # Drop leading sentence-function words that happen to be capitalised ("However", "The").
             while words and (words[0].lower().strip(".’'") in _NOT_NAMES or _MONTHS_WEEKDAYS.match(words[0])):
+                s += len(words[0])
+                s += len(sentence[s:]) - len(sentence[s:].lstrip())
+                words = words[1:]
+            # Words the question already says ("CEO Cedric Charbit" for "who is the CEO") are not the answer.
+            while len(words) > 1 and stem(normalise(words[0]).strip(".’'")) in terms:
                 s += len(words[0])
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
@@ -136,7 +159,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 e -= len(words[-1])
                 e = len(sentence[:e].rstrip())
                 words = words[:-1]
-            if not words:
+            if not words or e - s < 2:
                 continue
             text = sentence[s:e].rstrip(".")
             e = s + len(text)
@@ -145,6 +168,10 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             text_clean = re.sub(r"[’']s$", "", text)
             e = s + len(text_clean)
             bonus = 0.1 * min(len(words), 3)
+            if head and head in {stem(normalise(w)) for w in words}:
+                bonus += 0.5  # "what podcast" -> "Angie Martinez IRL Podcast"
+            if text.isupper() and len(text) <= 5:
+                bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
             if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
                 bonus += 0.4
             if qtype == PERSON and re.search(
