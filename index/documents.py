@@ -94,8 +94,8 @@ def _read_file(path: Path, rel: str) -> list[tuple[Document | DocumentError, int
 
 
 def _make_doc(
-    doc_id: str, text: str, rel: str, title: str | None, date: str | None, source: str | None, url: str | None,
-    where: str | None = None,
+    doc_id: str, text: str, rel: str, title: str | None, date: str | None, source: str | None,
+    url: str | None, where: str | None = None,
 ) -> Document:  # fmt: skip
     where = where or f"{rel}:1"  # "file:line" for error messages
     if date is None and (m := DATE_PREFIX.match(text)):
@@ -172,14 +172,15 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
             out.append((DocumentError(f"{rel}:{lineno}: missing or empty string field(s): {', '.join(missing)}"), lineno))
             continue
         # A non-string date/source/url would otherwise fail later, inside the store, and stop the whole build.
-        wrong = [k for k in ("date", "source", "url") if record.get(k) is not None and not isinstance(record[k], str)]
+        wrong = [k for k in ("date", "source", "url") if not isinstance(record.get(k), str | None)]
         if wrong:
             out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
             continue
         try:
             doc = _make_doc(
-                _doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}", record["title"],
-                record.get("date"), record.get("source"), record.get("url"), where=f"{rel}:{lineno}",
+                _doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}",
+                record["title"], record.get("date"), record.get("source"), record.get("url"),
+                where=f"{rel}:{lineno}",
             )  # fmt: skip
         except DocumentError as exc:
             out.append((exc, lineno))

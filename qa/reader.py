@@ -42,9 +42,14 @@ def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
     return frozenset(_WORD.findall(normalise(sentence[span.start : span.end])))
 
 
-def confidence_of(score: float) -> float:
-    """Squash the sentence score to 0..1; the abstention threshold on it is calibrated by `qa eval` sweeps."""
-    return 1.0 / (1.0 + math.exp(-10.0 * (score - 0.62)))
+def confidence_of(score: float, type_ok: bool) -> float:
+    """Squash the sentence score to 0..1; the abstention threshold on it is calibrated by `qa eval` sweeps.
+
+    A sentence without anything of the asked type (no date for "when") can support, not answer: its
+    confidence is capped well below any sensible threshold's reach unless everything else is strong.
+    """
+    p = 1.0 / (1.0 + math.exp(-10.0 * (score - 0.62)))
+    return p if type_ok else 0.6 * p
 
 
 def rank_sentences(
@@ -123,13 +128,13 @@ def rank_sentences(
                 type_ok=type_ok,
                 span=span,
                 agreement=len(agreeing),
-                confidence=confidence_of(score + bonus),
+                confidence=confidence_of(score + bonus, type_ok),
             )
         )
     for score, i, span, type_ok, cov in base[12:]:
         out.append(
             ScoredSentence(int(ids[i]), score, float(dense[i]), cov, type_ok, span, 0,
-                           confidence_of(score))
+                           confidence_of(score, type_ok))
         )  # fmt: skip
     out.sort(key=lambda s: -s.score)
     return out

@@ -66,6 +66,8 @@ def question_type(question: str) -> str:
         return DATE
     if re.match(r"^(how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
         return AMOUNT
+    if re.match(r"^(what|which) (is|was|were|are) (the|her|his|their|its) (price|cost|value|salary|fee|budget)\b", q):
+        return AMOUNT
     if re.search(
         r"\bwhat (did|does|do|has|had|was|were|is) .*\b(say|said|write|wrote|tweet|tweeted|post|posted|state|stated|"
         r"claim|claimed|comment|commented|add|added|tell|told|quip|quipped|read|reads)\b",
@@ -87,6 +89,12 @@ def counted_noun(question: str) -> str | None:
     """The stem of what a "how many X" question counts."""
     m = re.match(r"^\s*how many\s+([a-z]+)", normalise(question))
     return stem(m.group(1)) if m else None
+
+
+def wants_money(question: str) -> bool:
+    """Questions about sums of money or amounts of stuff, not counts of things."""
+    q = normalise(question)
+    return bool(re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q))
 
 
 def head_noun(question: str) -> str | None:
@@ -135,6 +143,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             if re.fullmatch(r"(?:19|20)\d{2}", text) or _DATE_RE.fullmatch(text):
                 continue  # a year is not an amount
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
+            if wants_money(question) and not money:
+                continue  # "how much was she paid": a bare count is no answer
             s = m.start() + (len(m.group()) - len(m.group().lstrip()))
             found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):

@@ -1,0 +1,81 @@
+"""In-process answering latency on the seed corpus, next to the bare question-embedding time.
+
+    .venv/bin/python benchmarks/bench_answer.py [--repeat 20]
+
+Prints p50/p95 of: the model call alone (encode one question), the whole `Engine.ask`, and the
+difference (retrieval + reading + citations + reply), which the target puts under 3 ms at p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.build import build_index  # noqa: E402
+from index.embedding import Embedder  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+QUESTIONS = [
+    "When did Demna apologize?",
+    "Who is Balenciaga's president and CEO?",
+    "How much was the lawsuit against the set designer?",
+    "Who photographed the portrait of Kim for Balenciaga?",
+    "How many kids does Kim Kardashian have?",
+    "What did Balenciaga say in its apology on November 23?",
+    "Why did Balenciaga cut ties with West?",
+    "What is Kim Kardashian's relationship with Balenciaga?",
+    "What is the capital of France?",
+    "How much was Kim paid to be ambassador?",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the question set")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    args = parser.parse_args()
+
+    embedder = Embedder()
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(args.corpus, Path(tmp), embedder, progress=False)
+        engine = Engine.load(Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False)
+        for q in QUESTIONS:  # warm-up: first calls pay for lazy initialisation
+            engine.ask(q)
+        embed_ms, ask_ms = [], []
+        for _ in range(args.repeat):
+            for q in QUESTIONS:
+                t0 = time.perf_counter()
+                embedder.encode_query(q)
+                t1 = time.perf_counter()
+                engine.ask(q)
+                t2 = time.perf_counter()
+                embed_ms.append((t1 - t0) * 1000)
+                ask_ms.append((t2 - t1) * 1000)
+        overhead = [a - e for a, e in zip(ask_ms, embed_ms, strict=True)]
+        n = len(ask_ms)
+        print(f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}")
+        print(f"{'':<28}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
+        for name, values in (("embed question (model)", embed_ms), ("Engine.ask (everything)", ask_ms),
+                             ("everything but embedding", overhead)):  # fmt: skip
+            print(f"{name:<28}{pct(values, 0.5):>10.2f}{pct(values, 0.95):>10.2f}{statistics.mean(values):>10.2f}")
+        before = embedder.calls
+        for q in QUESTIONS:
+            engine.ask(q)
+        print(f"model calls per Engine.ask: {(embedder.calls - before) / len(QUESTIONS):.2f}")
+
+
+if __name__ == "__main__":
+    main()
