@@ -43,7 +43,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=20, help="passes over the question set")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     args = parser.parse_args()
@@ -51,7 +53,9 @@ def main() -> None:
     embedder = Embedder()
     with tempfile.TemporaryDirectory() as tmp:
         build_index(args.corpus, Path(tmp), embedder, progress=False)
-        engine = Engine.load(Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False)
+        engine = Engine.load(
+            Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False
+        )
         for q in QUESTIONS:  # warm-up: first calls pay for lazy initialisation
             engine.ask(q)
         embed_ms, ask_ms = [], []
@@ -66,11 +70,15 @@ def main() -> None:
                 ask_ms.append((t2 - t1) * 1000)
         overhead = [a - e for a, e in zip(ask_ms, embed_ms, strict=True)]
         n = len(ask_ms)
-        print(f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}")
+        print(
+            f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}"
+        )
         print(f"{'':<28}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
         for name, values in (("embed question (model)", embed_ms), ("Engine.ask (everything)", ask_ms),
                              ("everything but embedding", overhead)):  # fmt: skip
-            print(f"{name:<28}{pct(values, 0.5):>10.2f}{pct(values, 0.95):>10.2f}{statistics.mean(values):>10.2f}")
+            print(
+                f"{name:<28}{pct(values, 0.5):>10.2f}{pct(values, 0.95):>10.2f}{statistics.mean(values):>10.2f}"
+            )
         before = embedder.calls
         for q in QUESTIONS:
             engine.ask(q)

@@ -46,7 +46,8 @@ class BuildReport:
             f"documents: {self.documents} ({len(self.added_documents)} added, {len(self.changed_documents)} changed, "
             f"{len(self.removed_documents)} removed, {self.reused_documents} reused)",
             f"chunks: {self.chunks}  sentences: {self.sentences}  embedded now: {self.embedded_texts}",
-            f"seconds: {self.seconds:.2f} (embedding {self.embed_seconds:.2f})  vectors/s: {self.vectors_per_second:.0f}",
+            f"seconds: {self.seconds:.2f} (embedding {self.embed_seconds:.2f})"
+            f"  vectors/s: {self.vectors_per_second:.0f}",
             f"index: {self.build_dir}",
         ]
         lines += [f"skipped (unsupported type): {s}" for s in self.skipped]
@@ -102,7 +103,11 @@ def build_index(
             old = previous.get(plan.doc.doc_id)
             if old is None:
                 added.append(plan.doc.doc_id)
-            elif old[0] != plan.doc.content_hash or len(old[1]) != len(plan.chunks) or len(old[2]) != len(plan.sentences):
+            elif (
+                old[0] != plan.doc.content_hash
+                or len(old[1]) != len(plan.chunks)
+                or len(old[2]) != len(plan.sentences)
+            ):
                 changed.append(plan.doc.doc_id)
             else:
                 plan.reused = (old[1], old[2])
@@ -118,7 +123,11 @@ def build_index(
         t0 = time.perf_counter()
         if progress and texts:
             print(f"embedding {len(texts)} chunks and sentences", file=sys.stderr)
-        fresh = embedder.encode(texts, progress=progress) if texts else np.zeros((0, embedder.dimension), np.float32)
+        fresh = (
+            embedder.encode(texts, progress=progress)
+            if texts
+            else np.zeros((0, embedder.dimension), np.float32)
+        )
         embed_seconds = time.perf_counter() - t0
 
         chunks: list[Chunk] = []
@@ -130,7 +139,9 @@ def build_index(
             base = len(chunks)
             doc = plan.doc
             for s, e in plan.chunks:
-                chunks.append(Chunk(chunk_id=len(chunks), doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e]))
+                chunks.append(
+                    Chunk(chunk_id=len(chunks), doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e])
+                )
             for s, e, ci in plan.sentences:
                 sentences.append(
                     Sentence(sentence_id=len(sentences), doc_id=doc.doc_id, chunk_id=base + ci, start=s, end=e,
@@ -164,11 +175,24 @@ def build_index(
             "corpus_dir": str(corpus_dir.resolve()),
             "counts": {"documents": len(plans), "chunks": len(chunks), "sentences": len(sentences)},
             "documents": {
-                p.doc.doc_id: {"content_hash": p.doc.content_hash, "chunks": len(p.chunks), "sentences": len(p.sentences)}
+                p.doc.doc_id: {
+                    "content_hash": p.doc.content_hash,
+                    "chunks": len(p.chunks),
+                    "sentences": len(p.sentences),
+                }
                 for p in plans
             },
         }  # fmt: skip
-        write_build(tmp_dir, manifest, [p.doc for p in plans], chunks, sentences, chunk_matrix, sent_matrix, index_type)
+        write_build(
+            tmp_dir,
+            manifest,
+            [p.doc for p in plans],
+            chunks,
+            sentences,
+            chunk_matrix,
+            sent_matrix,
+            index_type,
+        )
         final_dir = builds / build_id
         tmp_dir.rename(final_dir)
         manifest_seconds = time.perf_counter() - started
@@ -203,7 +227,10 @@ def _previous_vectors(
     except IndexLoadError:
         return {}  # nothing usable to reuse: embed everything
     chunking = data.manifest.get("chunking", {})
-    if chunking.get("max_tokens") != config.max_tokens or chunking.get("overlap_tokens") != config.overlap_tokens:
+    if (
+        chunking.get("max_tokens") != config.max_tokens
+        or chunking.get("overlap_tokens") != config.overlap_tokens
+    ):
         return {}
     out: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
     chunk_rows: dict[str, list[int]] = {}

@@ -52,7 +52,9 @@ def read_corpus(corpus_dir: Path) -> CorpusReadResult:
                 result.errors.append(str(doc))
                 continue
             if doc.doc_id in seen:
-                result.errors.append(f"{rel}:{line}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})")
+                result.errors.append(
+                    f"{rel}:{line}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})"
+                )
                 continue
             seen[doc.doc_id] = rel
             result.documents.append(doc)
@@ -86,11 +88,37 @@ def _read_file(path: Path, rel: str) -> list[tuple[Document | DocumentError, int
     raw = _decode(path, rel)
     if suffix in {".html", ".htm"}:
         extracted = extract_html(raw)
-        return [(_make_doc(_doc_id_for(rel), extracted.text, rel, extracted.title, extracted.date, extracted.source, extracted.url), 1)]
+        return [
+            (
+                _make_doc(
+                    _doc_id_for(rel),
+                    extracted.text,
+                    rel,
+                    extracted.title,
+                    extracted.date,
+                    extracted.source,
+                    extracted.url,
+                ),
+                1,
+            )
+        ]
     if not raw.strip():
         raise DocumentError(f"{rel}:1: file is empty")
     meta = _front_matter(raw) if suffix in {".md", ".markdown"} else {}
-    return [(_make_doc(_doc_id_for(rel), raw, rel, meta.get("title"), meta.get("date"), meta.get("source"), meta.get("url")), 1)]
+    return [
+        (
+            _make_doc(
+                _doc_id_for(rel),
+                raw,
+                rel,
+                meta.get("title"),
+                meta.get("date"),
+                meta.get("source"),
+                meta.get("url"),
+            ),
+            1,
+        )
+    ]
 
 
 def _make_doc(
@@ -167,14 +195,23 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
         if not isinstance(record, dict):
             out.append((DocumentError(f"{rel}:{lineno}: expected a JSON object"), lineno))
             continue
-        missing = [k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()]
+        missing = [
+            k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()
+        ]
         if missing:
-            out.append((DocumentError(f"{rel}:{lineno}: missing or empty string field(s): {', '.join(missing)}"), lineno))
+            out.append(
+                (
+                    DocumentError(f"{rel}:{lineno}: missing or empty string field(s): {', '.join(missing)}"),
+                    lineno,
+                )
+            )
             continue
         # A non-string date/source/url would otherwise fail later, inside the store, and stop the whole build.
         wrong = [k for k in ("date", "source", "url") if not isinstance(record.get(k), str | None)]
         if wrong:
-            out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
+            out.append(
+                (DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno)
+            )
             continue
         try:
             doc = _make_doc(
@@ -265,7 +302,12 @@ def extract_html(raw: str) -> ExtractedHtml:
     lines = [re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
     meta = parser.meta
-    date = meta.get("article:published_time") or meta.get("date") or meta.get("datepublished") or meta.get("time")
+    date = (
+        meta.get("article:published_time")
+        or meta.get("date")
+        or meta.get("datepublished")
+        or meta.get("time")
+    )
     if date and not re.match(r"^\d{4}-\d{2}-\d{2}", date):
         date = None
     title = (parser.h1 or meta.get("og:title") or parser.title or "").strip() or None

@@ -116,7 +116,9 @@ def write_build(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
             [(d.doc_id, d.title, d.text, d.date, d.source, d.url, d.path, d.content_hash) for d in documents],
         )
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?)", [(c.chunk_id, c.doc_id, c.start, c.end) for c in chunks])
+        db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?)", [(c.chunk_id, c.doc_id, c.start, c.end) for c in chunks]
+        )
         db.executemany(
             "INSERT INTO sentences VALUES (?,?,?,?,?)",
             [(s.sentence_id, s.doc_id, s.chunk_id, s.start, s.end) for s in sentences],
@@ -131,7 +133,10 @@ def write_build(
     manifest["files"] = {}
     for name in FILES:
         _fsync_file(build_dir / name)
-        manifest["files"][name] = {"bytes": (build_dir / name).stat().st_size, "sha256": _sha256(build_dir / name)}
+        manifest["files"][name] = {
+            "bytes": (build_dir / name).stat().st_size,
+            "sha256": _sha256(build_dir / name),
+        }
     tmp = build_dir / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     _fsync_file(tmp)
@@ -145,7 +150,9 @@ def current_build_dir(index_dir: Path) -> Path:
     name = pointer.read_text().strip()
     build = index_dir / "builds" / name
     if not name or "/" in name or not build.is_dir():
-        raise IndexLoadError(f"index at {index_dir} is corrupt: CURRENT points to missing build {name!r}; rebuild it")
+        raise IndexLoadError(
+            f"index at {index_dir} is corrupt: CURRENT points to missing build {name!r}; rebuild it"
+        )
     return build
 
 
@@ -179,7 +186,10 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
 
 
 def load_index(
-    index_dir: Path, expect_model_id: str | None = None, expect_dimension: int | None = None, verify: bool = True
+    index_dir: Path,
+    expect_model_id: str | None = None,
+    expect_dimension: int | None = None,
+    verify: bool = True,
 ) -> IndexData:
     """Load the live build, checking it is complete, uncorrupted and made with the expected model."""
     build = current_build_dir(index_dir)
@@ -216,9 +226,17 @@ def load_index(
         raise IndexLoadError(f"index at {build} cannot be read ({exc}); rebuild the index") from exc
     dim = manifest.get("dimension")
     if index.d != dim or chunk_vectors.shape[1:] != (dim,) or sentence_vectors.shape[1:] != (dim,):
-        raise IndexLoadError(f"index at {build} has vectors of the wrong dimension (manifest says {dim}); rebuild it")
-    if index.ntotal != len(chunks) or len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
-        raise IndexLoadError(f"index at {build} is inconsistent (vector and record counts differ); rebuild it")
+        raise IndexLoadError(
+            f"index at {build} has vectors of the wrong dimension (manifest says {dim}); rebuild it"
+        )
+    if (
+        index.ntotal != len(chunks)
+        or len(chunk_vectors) != len(chunks)
+        or len(sentence_vectors) != len(sentences)
+    ):
+        raise IndexLoadError(
+            f"index at {build} is inconsistent (vector and record counts differ); rebuild it"
+        )
     return IndexData(
         build_dir=build,
         manifest=manifest,
@@ -237,14 +255,22 @@ def _read_store(path: Path) -> tuple[dict[str, Document], list[Chunk], list[Sent
     try:
         documents = {
             row[0]: Document(
-                doc_id=row[0], title=row[1], text=row[2], date=row[3], source=row[4], url=row[5], path=row[6],
+                doc_id=row[0],
+                title=row[1],
+                text=row[2],
+                date=row[3],
+                source=row[4],
+                url=row[5],
+                path=row[6],
                 content_hash=row[7],
             )  # fmt: skip
             for row in db.execute("SELECT * FROM documents ORDER BY doc_id")
         }
         chunks = [
             Chunk(chunk_id=i, doc_id=d, start=s, end=e, text=documents[d].text[s:e])
-            for i, d, s, e in db.execute('SELECT chunk_id, doc_id, start, "end" FROM chunks ORDER BY chunk_id')
+            for i, d, s, e in db.execute(
+                'SELECT chunk_id, doc_id, start, "end" FROM chunks ORDER BY chunk_id'
+            )
         ]
         sentences = [
             Sentence(sentence_id=i, doc_id=d, chunk_id=c, start=s, end=e, text=documents[d].text[s:e])

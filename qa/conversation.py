@@ -11,7 +11,8 @@ from qa.errors import QuestionError
 
 ROLES = {"system", "user", "assistant"}
 _ANAPHORA = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same)\b", re.I
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|the same)\b",
+    re.I,
 )
 _FOLLOW_UP_OPENERS = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.I)
 _MARKERS = re.compile(r"\s*\[\d+\]")
@@ -85,7 +86,11 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
     pronoun = _ANAPHORA.search(question)
     leans = bool(pronoun) or bool(_FOLLOW_UP_OPENERS.match(question)) or len(question.split()) <= 3
     if not turns:
-        unresolved = pronoun.group(1) if pronoun and pronoun.group(1).lower() in {"he", "she", "him", "his", "they", "them"} else None
+        unresolved = (
+            pronoun.group(1)
+            if pronoun and pronoun.group(1).lower() in {"he", "she", "him", "his", "they", "them"}
+            else None
+        )
         return Resolved(question, question, "", False, unresolved)
     if not leans:
         return Resolved(question, question, "", False, None)

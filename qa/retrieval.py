@@ -40,7 +40,9 @@ class Retriever:
         ok = {d for d, doc in docs.items() if filters.allows(doc)}
         return np.array([i for i, d in enumerate(self.chunk_doc) if d in ok], dtype=np.int64)
 
-    def search(self, query_vector: np.ndarray, query_text: str, top_k: int, filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query_vector: np.ndarray, query_text: str, top_k: int, filters: Filters | None = None
+    ) -> list[Hit]:
         n = len(self.index.chunks)
         if n == 0:
             return []
@@ -60,6 +62,12 @@ class Retriever:
         fused = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical[pool]
         order = np.argsort(-fused)[:top_k]
         return [
-            Hit(chunk_id=int(pool[i]), score=float(fused[i]), dense=float(dense[i]), lexical=float(lexical[pool[i]]), rank=r)
+            Hit(
+                chunk_id=int(pool[i]),
+                score=float(fused[i]),
+                dense=float(dense[i]),
+                lexical=float(lexical[pool[i]]),
+                rank=r,
+            )
             for r, i in enumerate(order)
         ]

@@ -60,19 +60,25 @@ class Span:
 
 def question_type(question: str) -> str:
     q = normalise(question).strip()
-    if re.match(r"^(when|what (date|day|year|month|time)|which (date|day|year|month)|on what (date|day))\b", q) or re.search(
-        r"\b(what|which) (date|day|year|month)\b", q
-    ):
+    if re.match(
+        r"^(when|what (date|day|year|month|time)|which (date|day|year|month)|on what (date|day))\b", q
+    ) or re.search(r"\b(what|which) (date|day|year|month)\b", q):
         return DATE
     if re.match(r"^(how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
         return AMOUNT
-    if re.match(r"^(what|which) (is|was|were|are) (the|her|his|their|its) (price|cost|value|salary|fee|budget)\b", q):
+    if re.match(
+        r"^(what|which) (is|was|were|are) (the|her|his|their|its) (price|cost|value|salary|fee|budget)\b", q
+    ):
         return AMOUNT
-    if re.search(
-        r"\bwhat (did|does|do|has|had|was|were|is) .*\b(say|said|write|wrote|tweet|tweeted|post|posted|state|stated|"
-        r"claim|claimed|comment|commented|add|added|tell|told|quip|quipped|read|reads)\b",
-        q,
-    ) or re.search(r"\b(quote|statement|exact words|words)\b", q) and q.startswith("what"):
+    if (
+        re.search(
+            r"\bwhat (did|does|do|has|had|was|were|is) .*\b(say|said|write|wrote|tweet|tweeted|post|posted|state|"
+            r"stated|claim|claimed|comment|commented|add|added|tell|told|quip|quipped|read|reads)\b",
+            q,
+        )
+        or re.search(r"\b(quote|statement|exact words|words)\b", q)
+        and q.startswith("what")
+    ):
         return QUOTE
     if re.match(r"^(who|whom|whose)\b", q) or re.match(
         r"^(which|what) (person|people|man|woman|company|brand|designer|photographer|director|rapper|model|"
@@ -94,7 +100,9 @@ def counted_noun(question: str) -> str | None:
 def wants_money(question: str) -> bool:
     """Questions about sums of money or amounts of stuff, not counts of things."""
     q = normalise(question)
-    return bool(re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q))
+    return bool(
+        re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q)
+    )
 
 
 def head_noun(question: str) -> str | None:

@@ -1,0 +1,128 @@
+"""Pure text functions of the answering side: no model, no index."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.conversation import Message, parse_history, resolve
+from qa.errors import QuestionError
+from qa.lexical import BM25, tokens
+from qa.settings import Settings
+from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, question_type, short_answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Demna apologize?", DATE),
+        ("What year did the scandal start?", DATE),
+        ("How much was the lawsuit for?", AMOUNT),
+        ("How many children does she have?", AMOUNT),
+        ("What is the price of the bag?", AMOUNT),
+        ("Who photographed her?", PERSON),
+        ("Which photographer took the portrait?", PERSON),
+        ("What did Kanye West say about Balenciaga?", QUOTE),
+        ("Where was Kim photographed?", LOCATION),
+        ("Why did Balenciaga cut ties with West?", SENTENCE),
+    ],
+)
+def test_question_type(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("When did he apologize?", "“I apologize,” he said in a statement on December 2, 2022.", "December 2, 2022"),
+        (
+            "How much was the lawsuit?",
+            "It filed a $25 million lawsuit against set designer Nicholas Des Jardi.",
+            "$25 million",
+        ),
+        (
+            "Who photographed the portrait?",
+            "It was clicked by documentary photographer Platon, as per the site.",
+            "Platon",
+        ),
+        ("How many kids does she share with West?", "She shares four kids with her ex-husband, Kanye West.", "four"),
+        ("Who owns the brand?", "The Kering-owned French fashion brand condemned it.", "Kering"),
+        ("Who is the CEO?", "President and CEO Cedric Charbit later said so.", "Cedric Charbit"),
+        ("What did West write?", "“I stand by Balenciaga,” the rapper wrote.", "I stand by Balenciaga,"),
+        (
+            "What did she say?",
+            "“As a mother of four, I have been shaken by the images.",
+            "As a mother of four, I have been shaken by the images.",
+        ),
+        ("Where was she photographed?", "Kim Kardashian on November 6, 2023, in New York City.", "New York City"),
+    ],
+)
+def test_short_answer_is_a_verbatim_span(question: str, sentence: str, expected: str) -> None:
+    span = short_answer(sentence, question_type(question), question)
+    assert span is not None
+    assert sentence[span.start : span.end] == expected
+
+
+def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
+    assert short_answer("She was shaken by the images.", DATE, "When was she shaken?") is None
+    # A count is no answer to a question about money.
+    assert short_answer("She posted three stories.", AMOUNT, "How much was she paid?") is None
+    # A year is not an amount.
+    assert short_answer("It happened in 2022.", AMOUNT, "How many were there?") is None
+
+
+def test_follow_up_folds_in_the_previous_exchange() -> None:
+    history = [
+        Message("user", "Who is Balenciaga's creative director?"),
+        Message("assistant", "Demna [1]\n\nSources: ..."),
+    ]
+    r = resolve("How did he apologize?", history)
+    assert r.is_follow_up
+    assert "creative director" in r.search_text and "Demna" in r.search_text
+    assert "[1]" not in r.search_text and "Sources" not in r.search_text
+
+
+def test_self_contained_question_is_left_alone_even_with_history() -> None:
+    history = [Message("user", "Who owns Balenciaga?"), Message("assistant", "Kering [1]")]
+    r = resolve("When did Balenciaga cut ties with Kanye West?", history)
+    assert not r.is_follow_up and r.search_text == "When did Balenciaga cut ties with Kanye West?"
+
+
+def test_unresolvable_pronoun_without_history_is_flagged() -> None:
+    assert resolve("How did he apologize?", []).unresolved_reference == "he"
+    assert resolve("When did Demna apologize?", []).unresolved_reference is None
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ("not a list", "list"),
+        ([{"role": "user"}], "content"),
+        ([{"role": "wizard", "content": "x"}], "role"),
+        (["hello"], "object"),
+        ([{"role": "user", "content": "x"}] * 3, "limit"),
+    ],
+)
+def test_bad_history_is_a_clear_error(history: object, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        parse_history(history, max_messages=2)  # type: ignore[arg-type]
+
+
+def test_bm25_ranks_rare_exact_words_first() -> None:
+    bm25 = BM25(["the brand sued the designer", "Cedric Charbit is the chief executive", "the brand and the star"])
+    scores = bm25.scores("Who is Charbit?")
+    assert scores.argmax() == 1
+    assert bm25.normalised_scores("Charbit")[1] > 0.5 > bm25.normalised_scores("Charbit")[0]
+
+
+def test_tokens_stem_inflections_together() -> None:
+    assert tokens("apologized")[0] == tokens("apology")[0] == tokens("apologizing")[0]
+    assert "the" not in tokens("the brand")
+
+
+def test_settings_read_env_and_flags_override() -> None:
+    s = Settings.from_env(env={"QA_TOP_K": "7", "QA_PORT": "9001", "QA_AUTO_BUILD": "no"}, top_k=3)
+    assert (s.top_k, s.port, s.auto_build) == (3, 9001, False)
+    with pytest.raises(ValueError, match="QA_TOP_K"):
+        Settings.from_env(env={"QA_TOP_K": "many"})
+    with pytest.raises(ValueError, match="index_type"):
+        Settings.from_env(env={"QA_INDEX_TYPE": "magic"})
