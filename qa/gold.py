@@ -201,10 +201,7 @@ def write_squad_corpus(gold: GoldSet, corpus_dir: Path) -> Path:
     """Write the SQuAD articles as one .jsonl file of {id, title, text} that the indexer reads."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
     out = corpus_dir / "squad.jsonl"
-    lines = [
-        json.dumps({"id": d.doc_id, "title": d.title, "text": d.text}, ensure_ascii=False)
-        for d in gold.documents
-    ]
+    lines = [json.dumps({"id": d.doc_id, "title": d.title, "text": d.text}, ensure_ascii=False) for d in gold.documents]
     content = "\n".join(lines) + "\n"
     # Rewrite only on change, so the incremental indexer and file times stay quiet on reruns.
     if not out.exists() or out.read_text(encoding="utf-8") != content:

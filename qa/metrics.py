@@ -11,6 +11,7 @@ import collections
 import math
 import re
 import string
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -65,10 +66,25 @@ def best_f1(answers: Sequence[str], prediction: str) -> float:
     return max(compute_f1(a, prediction) for a in gold_or_empty(answers))
 
 
+def _drop_punctuation(s: str, replacement: str) -> str:
+    return "".join(replacement if ch in _PUNCT or unicodedata.category(ch).startswith("P") else ch for ch in s)
+
+
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
-    """True when some answer occurs in `text` after normalisation, on token boundaries ("4" is not in "40")."""
-    hay = f" {normalize_answer(text)} "
-    return any((norm := normalize_answer(a)) and f" {norm} " in hay for a in answers)
+    """True when some answer occurs in `text` after normalisation, on token boundaries ("4" is not in "40").
+
+    Not a SQuAD metric, so it is lenient where SQuAD's normalisation is blind: quoted text carries
+    typographic quotes (“, ’) that string.punctuation lacks, and "Kering-owned" should contain "Kering"
+    while "re-evaluating" should still match "reevaluating"; punctuation is tried both dropped and spaced.
+    """
+    answers = list(answers)
+    for replacement in ("", " "):
+        hay = f" {normalize_answer(_drop_punctuation(text, replacement))} "
+        for a in answers:
+            norm = normalize_answer(_drop_punctuation(a, replacement))
+            if norm and f" {norm} " in hay:
+                return True
+    return False
 
 
 def first_hit_rank(hits: Sequence[bool]) -> int | None:

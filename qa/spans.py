@@ -38,9 +38,13 @@ _AMOUNT_RE = re.compile(
     rf"|(?:\b(?:{_NUMBER_WORDS})\b{_SCALE})",
     re.IGNORECASE,
 )
-_QUOTE_RE = re.compile(r"“([^”]{3,})”|\"([^\"]{3,})\"|‘([^’]{12,})’")
+# Statements, not scare quotes: at least three words inside the marks.
+_QUOTE_RE = re.compile(r"“([^”]*?\s[^”]*?\s[^”]*?)”|\"([^\"]*?\s[^\"]*?\s[^\"]*?)\"|‘([^’]{12,})’")
 _NAME_WORD = r"(?:[A-Z][\w’'.&-]*[\w.]|[A-Z])"
-_NAME_RE = re.compile(rf"{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?{_NAME_WORD})*")
+_NUM_WORD = r"\d+(?:st|nd|rd|th)?"
+_NAME_RE = re.compile(
+    rf"(?:{_NUM_WORD}\s+)?{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?(?:{_NAME_WORD}|{_NUM_WORD}\b))*"
+)
 _NOT_NAMES = {
     "the", "a", "an", "in", "on", "at", "but", "and", "so", "however", "though", "although", "after", "before",
     "when", "while", "if", "as", "it", "its", "she", "he", "they", "we", "i", "you", "this", "that", "these",
@@ -67,7 +71,9 @@ def question_type(question: str) -> str:
     if re.match(r"^(how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
         return AMOUNT
     if re.match(
-        r"^(what|which) (is|was|were|are) (the|her|his|their|its) (price|cost|value|salary|fee|budget)\b", q
+        r"^(what|which) (is|was|were|are) (the|her|his|their|its|\w+'s) (price|cost|value|salary|fee|budget|revenue|"
+        r"sales|profit|income|net worth)\b",
+        q,
     ):
         return AMOUNT
     if (
@@ -88,13 +94,33 @@ def question_type(question: str) -> str:
         return PERSON
     if re.match(r"^(where|in what (city|country|place)|in which (city|country|place))\b", q):
         return LOCATION
+    if entity_head(question):
+        return PERSON  # "which supermodel", "on which platform": a named thing, extracted like a name
     return SENTENCE
 
 
+_AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)"
+
+
+def entity_head(question: str) -> str | None:
+    """The stem of the noun a "(on) which/what <noun> <verb>..." question asks to name, if it asks that."""
+    m = re.match(rf"^\s*(?:on|in|at|for|from|with|by)?\s*(?:which|what)\s+(?!{_AUX}\b)((?:[a-z’'-]+\s+){{0,3}}?)([a-z’'-]+)(?:'s)?\s+"
+                 rf"(?:also\s+|[a-z]+ly\s+)?(?:{_AUX}\b|[a-z]+(?:ed|s)\b)", normalise(question))
+    if not m or m.group(2) in STOPWORDS or re.fullmatch(_AUX, m.group(2)):
+        return None
+    return stem(m.group(2).rstrip("'s").rstrip("’"))
+
+
 def counted_noun(question: str) -> str | None:
-    """The stem of what a "how many X" question counts."""
-    m = re.match(r"^\s*how many\s+([a-z]+)", normalise(question))
-    return stem(m.group(1)) if m else None
+    """The stem of what a "how many X" question counts ("how many Instagram followers" -> follower)."""
+    m = re.match(rf"^\s*how many\s+((?:[a-z]+\s+){{0,3}}?)([a-z]+)\s+{_AUX}\b", normalise(question))
+    if not m:
+        m = re.match(r"^\s*how many\s+()([a-z]+)", normalise(question))
+    return stem(m.group(2)) if m else None
+
+
+def wants_duration(question: str) -> bool:
+    return bool(re.match(r"^\s*how long\b", normalise(question)))
 
 
 def wants_money(question: str) -> bool:
@@ -153,10 +179,15 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
             if wants_money(question) and not money:
                 continue  # "how much was she paid": a bare count is no answer
+            if wants_duration(question) and not re.match(
+                r"\s*(years?|months?|weeks?|days?|hours?|minutes?|seasons?)\b", sentence[m.end() :], re.I
+            ):
+                continue  # "how long": a number without a unit of time is no answer
             s = m.start() + (len(m.group()) - len(m.group().lstrip()))
             found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):
-        head = head_noun(question)
+        head = entity_head(question) or head_noun(question)
+        asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", normalise(question)))
         for m in _NAME_RE.finditer(sentence):
             s, e = m.start(), m.end()
             # "Kering-owned" names Kering: a hyphen followed by lower case ends the name.
@@ -169,7 +200,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
             # Words the question already says ("CEO Cedric Charbit" for "who is the CEO") are not the answer.
-            while len(words) > 1 and stem(normalise(words[0]).strip(".’'")) in terms:
+            while len(words) > 1 and (
+                stem(normalise(words[0]).strip(".’'")) in terms or words[0] in {"CEO", "CFO", "COO", "President"}
+            ):
                 s += len(words[0])
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
@@ -183,21 +216,23 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             e = s + len(text)
             if _overlaps_question(text, terms) or _MONTHS_WEEKDAYS.match(text):
                 continue
+            if asks_who and re.search(r"\d", text):
+                continue  # people have no numbers in their names ("51st Couture Show" is not a who)
             text_clean = re.sub(r"[’']s$", "", text)
             e = s + len(text_clean)
             bonus = 0.1 * min(len(words), 3)
-            if head and head in {stem(normalise(w)) for w in words}:
+            word_stems = {stem(normalise(w).strip("’'.,")) for w in words}
+            if head and head in word_stems:
                 bonus += 0.5  # "what podcast" -> "Angie Martinez IRL Podcast"
+            elif word_stems & terms:
+                bonus -= 0.3  # holds the question's own words: more likely its subject than its answer
             if text.isupper() and len(text) <= 5:
                 bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
             if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
                 bonus += 0.4
-            if qtype == PERSON and re.search(
-                r"\b(photographer|director|designer|rapper|model|husband|wife|star|user|by|founder|ceo|named)\s+$",
-                sentence[:s],
-                re.I,
-            ):
-                bonus += 0.4
+            before = re.search(r"([A-Za-z]+)[,]?\s+$", sentence[:s])
+            if qtype == PERSON and before and stem(before.group(1).lower()) in terms:
+                bonus += 0.4  # right after a word of the question: "set designer Nicholas Des Jardi"
             found.append((s, e, bonus))
     elif qtype == QUOTE:
         for m in _QUOTE_RE.finditer(sentence):
@@ -215,8 +250,47 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     return spans
 
 
+_PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}
+_STOP_PHRASE = re.compile(r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|after|before|when)\s")
+
+
+def tail_phrase(sentence: str, question: str) -> Span | None:
+    """For questions ending on a verb or preposition ("dressed in?", "holding?", "held with?"): the words that
+    follow those same words in the sentence, up to the end of the phrase."""
+    words = re.findall(r"[a-z’'-]+", normalise(question))
+    if len(words) < 3:
+        return None
+    last = words[-1]
+    if last in _PREPOSITIONS:
+        key = words[-2:]
+    elif last.endswith(("ing", "ed", "s")) and last not in STOPWORDS:
+        key = words[-1:]
+    else:
+        return None
+    tokens = list(re.finditer(r"[A-Za-z’'-]+", sentence))
+    stems = [stem(normalise(t.group())) for t in tokens]
+    want = [stem(w) for w in key]
+    for i in range(len(tokens) - len(want), -1, -1):
+        if stems[i : i + len(want)] == want:
+            start = tokens[i + len(want) - 1].end()
+            rest = sentence[start:]
+            lead = len(rest) - len(rest.lstrip(" “\"‘"))
+            start += lead
+            stop = _STOP_PHRASE.search(sentence, start)
+            end = stop.start() if stop else len(sentence)
+            phrase_words = sentence[start:end].split()
+            if not phrase_words:
+                return None
+            if len(phrase_words) > 12:
+                end = start + len(" ".join(phrase_words[:12]))
+            return Span(start, end, 1.5)
+    return None
+
+
 def short_answer(sentence: str, qtype: str, question: str) -> Span | None:
     """The best short answer inside `sentence`, or None when the sentence holds nothing of the asked type."""
+    if qtype in (SENTENCE, QUOTE) and (tail := tail_phrase(sentence, question)):
+        return tail
     if qtype == SENTENCE:
         return Span(0, len(sentence), 1.0)
     spans = candidate_spans(sentence, qtype, question)

@@ -16,7 +16,7 @@ D000, D001, D002, D003, D004 = (
     "004_dffe5d6a3e7179a3",
 )  # fmt: skip
 
-# (question, the short answer expected, documents that state it)
+# (question, the short answer expected (alternatives split by |), documents that state it)
 ANSWERABLE = [
     ("When did Demna apologize?", "December 2, 2022", {D003}),
     ("Who is Balenciaga's president and CEO?", "Cedric Charbit", {D000}),
@@ -25,11 +25,19 @@ ANSWERABLE = [
     ("When did Balenciaga name Kim Kardashian a brand ambassador?", "Monday", {D002, D004}),
     ("How many Instagram Stories did Balenciaga use to announce Kim?", "three", {D004}),
     ("Who owns Balenciaga?", "Kering", {D000}),
-    ("What did Balenciaga say in its apology on November 23?", "We sincerely apologize for any offense", {D001}),
+    (
+        "What did Balenciaga say in its apology on November 23?",
+        "We sincerely apologize for any offense",
+        {D001},
+    ),
     ("When did Balenciaga cut ties with Kanye West?", "December 2022", {D003}),
     ("Which model also deleted Balenciaga pictures from Instagram?", "Bella", {D001}),
     ("Who did Kim accompany to the 2021 Met Gala?", "Demna", {D004}),
-    ("Who told Newyork Verified he had minimal involvement in the teddy bear ad?", "Gabriele Galimberti", {D003}),
+    (
+        "Who told Newyork Verified he had minimal involvement in the teddy bear ad?",
+        "Gabriele Galimberti",
+        {D003},
+    ),
     ("Who is Balenciaga's creative director?", "Demna", {D000, D003, D004}),
     ("How much was the lawsuit against the set designer?", "$25 million", {D000}),
     ("Who photographed the portrait of Kim for Balenciaga?", "Platon", {D004}),
@@ -37,10 +45,9 @@ ANSWERABLE = [
     ("Who is Kim Kardashian's ex-husband?", "Kanye West", {D001, D002, D003}),
     ("Where was Kim photographed on November 6, 2023?", "New York City", {D003}),
     ("When was the Angie Martinez episode released?", "Monday", {D000}),
-    ("How old is North West?", "10", {D002}),
     # Paraphrases: few words in common with the text.
     ("Why did Balenciaga cut ties with West?", "antisemitic statements", {D003}),
-    ("Which couture show did Kim walk?", "couture show", {D001, D004}),
+    ("Which couture show did Kim walk?", "Paris|51st Couture Show", {D001, D004}),
 ]
 
 UNANSWERABLE = [
@@ -70,7 +77,7 @@ def assert_cites_exactly(engine, answer) -> None:
 def test_answers_with_exact_citation(engine, question: str, expected: str, docs: set[str]) -> None:
     answer = engine.ask(question)
     assert not answer.abstained, f"abstained (confidence {answer.confidence})"
-    assert expected.lower() in answer.answer.lower()
+    assert any(e.lower() in answer.answer.lower() for e in expected.split("|"))
     assert answer.citations[0].doc_id in docs
     assert_cites_exactly(engine, answer)
     assert answer.sentence == answer.citations[0].quote
@@ -110,7 +117,11 @@ def test_follow_up_it_resolves_to_the_thing_asked_about(engine) -> None:
 
 
 def test_follow_up_her_and_it_resolve_together(engine) -> None:
-    answer = _follow_up(engine, "How did Balenciaga announce Kim Kardashian as its ambassador?", "Who photographed her for it?")
+    answer = _follow_up(
+        engine,
+        "How did Balenciaga announce Kim Kardashian as its ambassador?",
+        "Who photographed her for it?",
+    )
     assert answer.answer == "Platon"
     assert answer.citations[0].doc_id == D004
 
