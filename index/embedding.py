@@ -61,6 +61,8 @@ class Embedder:
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Word-pieces each text becomes, special tokens included, before any truncation."""
+        if not texts:
+            return []  # the tokenizer raises IndexError on an empty batch
         enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in enc]
 

@@ -104,8 +104,11 @@ _AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should
 
 def entity_head(question: str) -> str | None:
     """The stem of the noun a "(on) which/what <noun> <verb>..." question asks to name, if it asks that."""
-    m = re.match(rf"^\s*(?:on|in|at|for|from|with|by)?\s*(?:which|what)\s+(?!{_AUX}\b)((?:[a-z’'-]+\s+){{0,3}}?)([a-z’'-]+)(?:'s)?\s+"
-                 rf"(?:also\s+|[a-z]+ly\s+)?(?:{_AUX}\b|[a-z]+(?:ed|s)\b)", normalise(question))
+    m = re.match(
+        rf"^\s*(?:on|in|at|for|from|with|by)?\s*(?:which|what)\s+(?!{_AUX}\b)((?:[a-z’'-]+\s+){{0,3}}?)"
+        rf"([a-z’'-]+)(?:'s)?\s+(?:also\s+|[a-z]+ly\s+)?(?:{_AUX}\b|[a-z]+(?:ed|s)\b)",
+        normalise(question),
+    )
     if not m or m.group(2) in STOPWORDS or re.fullmatch(_AUX, m.group(2)):
         return None
     return stem(m.group(2).rstrip("'s").rstrip("’"))
@@ -126,9 +129,7 @@ def wants_duration(question: str) -> bool:
 def wants_money(question: str) -> bool:
     """Questions about sums of money or amounts of stuff, not counts of things."""
     q = normalise(question)
-    return bool(
-        re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q)
-    )
+    return bool(re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q))
 
 
 def head_noun(question: str) -> str | None:
@@ -274,7 +275,7 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
         if stems[i : i + len(want)] == want:
             start = tokens[i + len(want) - 1].end()
             rest = sentence[start:]
-            lead = len(rest) - len(rest.lstrip(" “\"‘"))
+            lead = len(rest) - len(rest.lstrip(' “"‘'))
             start += lead
             stop = _STOP_PHRASE.search(sentence, start)
             end = stop.start() if stop else len(sentence)

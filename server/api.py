@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from qa.answer import Answer
 from qa.filters import Filters
@@ -101,15 +102,13 @@ async def ask(request: Request[Any, Any, Any]) -> Answer:
 def list_documents(request: Request[Any, Any, Any]) -> list[DocumentSummary]:
     docs = holder_of(request).require().index.documents
     return [
-        DocumentSummary(
-            id=d.doc_id, title=d.title, date=d.date, source=d.source, url=d.url, length=len(d.text)
-        )
+        DocumentSummary(id=d.doc_id, title=d.title, date=d.date, source=d.source, url=d.url, length=len(d.text))
         for d in sorted(docs.values(), key=lambda d: d.doc_id)
     ]
 
 
 @get("/api/documents/{doc_id:str}", tags=["documents"], summary="One document's text", sync_to_thread=False)
-def get_document(request: Request[Any, Any, Any], doc_id: str) -> DocumentDetail:
+def get_document(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> DocumentDetail:
     """The original text and metadata, to show a citation in context."""
     doc = holder_of(request).require().index.documents.get(doc_id)
     if doc is None:

@@ -90,6 +90,12 @@ def _describe(exc: Exception) -> tuple[int, str, str | None, str | None, dict[st
 
 def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status, message, param, code, headers = _describe(exc)
+    if status == 413:
+        limit = request.app.state.settings.max_body_bytes
+        message, code = (
+            f"request body is too large; the limit is {limit} bytes (QA_MAX_BODY_BYTES)",
+            "body_too_large",
+        )
     if status >= 500 and not isinstance(exc, ApiError | HTTPException):
         # Unexpected: the full traceback goes to the log, the client gets a plain JSON 500.
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from qa.answer import Answer
@@ -94,9 +95,7 @@ def _check_supported(req: ChatCompletionRequest) -> None:
     if req.function_call not in (None, "none"):
         raise _unsupported("function_call", "there are no functions to call")
     if req.logprobs:
-        raise _unsupported(
-            "logprobs", "answers are extracted from the articles, there are no token probabilities"
-        )
+        raise _unsupported("logprobs", "answers are extracted from the articles, there are no token probabilities")
     if req.top_logprobs is not None:
         raise _unsupported("top_logprobs", "there are no token probabilities")
     if req.response_format is not None and req.response_format.get("type") != "text":
@@ -130,9 +129,7 @@ def _text_of(m: ChatMessage, i: int) -> str:
 def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
     """The last message is the question (it must be the user's); the earlier ones are the history."""
     if not messages:
-        raise ApiError(
-            400, "messages must contain at least one message", param="messages", code="empty_messages"
-        )
+        raise ApiError(400, "messages must contain at least one message", param="messages", code="empty_messages")
     history: list[dict[str, str]] = []
     for i, m in enumerate(messages):
         if m.role in ("tool", "function") or m.tool_calls:
@@ -255,7 +252,7 @@ def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/v1/models/{model_id:str}", tags=["openai"], summary="Describe a model", sync_to_thread=False)
-def get_model(request: Request[Any, Any, Any], model_id: str) -> dict[str, Any]:
+def get_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> dict[str, Any]:
     if model_id != MODEL_NAME:
         raise ApiError(404, f"The model {model_id!r} does not exist", param="model", code="model_not_found")
     return _model_card(request)

@@ -20,8 +20,7 @@ def serve(settings: Settings) -> None:
     engine = Engine.load(settings, progress=True)
     idx = engine.index
     print(
-        f"Ready in {time.perf_counter() - t0:.1f} s: "
-        f"{len(idx.documents)} documents, {len(idx.chunks)} chunks.",
+        f"Ready in {time.perf_counter() - t0:.1f} s: {len(idx.documents)} documents, {len(idx.chunks)} chunks.",
         file=sys.stderr,
     )
     host = f"[{settings.host}]" if ":" in settings.host else settings.host

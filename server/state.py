@@ -13,6 +13,18 @@ from server.errors import ApiError
 
 log = logging.getLogger("server")
 RETRY_AFTER_S = 5
+# One torch thread per query once serving. A query is one short sentence, so a second intra-op thread
+# saves a few ms when the machine is idle, but when any other work holds a core (another request's Python
+# side, the load generator, another process) its thread barriers stall: measured on 2 cores, 15 ms became
+# ~490 ms per query. One thread stays ~15-25 ms and leaves the other core to the GIL-bound rest.
+SERVING_TORCH_THREADS = 1
+
+
+def tune_for_serving() -> None:
+    """Process-wide torch settings for answering (after any index build, which does use every core)."""
+    import torch
+
+    torch.set_num_threads(SERVING_TORCH_THREADS)
 
 
 class EngineHolder:
@@ -23,12 +35,16 @@ class EngineHolder:
         self._engine = engine
         self.status = "ready" if engine is not None else "loading"
         self.detail: str | None = None
-        self.load_seconds: float | None = 0.0 if engine is not None else None
+        self.load_seconds: float | None = None  # set when loaded here; unknown for a given engine
         self._thread: threading.Thread | None = None
 
-    def start_loading(self) -> None:
-        """Load in a daemon thread so the server answers /health (503) while the model and index load."""
-        if self._engine is not None or self._thread is not None:
+    def start(self) -> None:
+        """Ready the engine: tune a given one now, or load one in a daemon thread so the server answers
+        /health (503) while the model and index load."""
+        if self._engine is not None:
+            tune_for_serving()
+            return
+        if self._thread is not None:
             return
         self._thread = threading.Thread(target=self._load, name="engine-loader", daemon=True)
         self._thread.start()
@@ -43,6 +59,7 @@ class EngineHolder:
             self.status = "error"
             return
         self.load_seconds = round(time.perf_counter() - t0, 2)
+        tune_for_serving()
         self._engine = engine  # set before the status flips, so "ready" always has an engine
         self.status = "ready"
         idx = engine.index

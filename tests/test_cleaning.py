@@ -13,7 +13,9 @@ import pytest
 from index.chunking import ChunkingConfig, chunk_document
 from index.cleaning import clean, is_boilerplate
 from index.store import IndexData, load_index
-from tests.conftest import SEED_CORPUS
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
 
 # Debris the seed articles really carry (each is asserted present in the raw files first, so the
 # absence checks below cannot pass vacuously).
@@ -177,7 +179,9 @@ def test_masthead_and_date_prefix_are_dropped_but_headline_kept() -> None:
 
 
 def test_markdown_front_matter_and_syntax_are_not_text() -> None:
-    text = "---\ntitle: A title\ndate: 2024-02-03\n---\n# The heading line here\n\n- a list item here.\n> quoted words.\n"
+    text = (
+        "---\ntitle: A title\ndate: 2024-02-03\n---\n# The heading line here\n\n- a list item here.\n> quoted words.\n"
+    )
     assert _kept(text) == ["The heading line here", "a list item here.", "quoted words."]
 
 
