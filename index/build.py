@@ -104,9 +104,7 @@ def build_index(
             if old is None:
                 added.append(plan.doc.doc_id)
             elif (
-                old[0] != plan.doc.content_hash
-                or len(old[1]) != len(plan.chunks)
-                or len(old[2]) != len(plan.sentences)
+                old[0] != plan.doc.content_hash or len(old[1]) != len(plan.chunks) or len(old[2]) != len(plan.sentences)
             ):
                 changed.append(plan.doc.doc_id)
             else:
@@ -123,11 +121,7 @@ def build_index(
         t0 = time.perf_counter()
         if progress and texts:
             print(f"embedding {len(texts)} chunks and sentences", file=sys.stderr)
-        fresh = (
-            embedder.encode(texts, progress=progress)
-            if texts
-            else np.zeros((0, embedder.dimension), np.float32)
-        )
+        fresh = embedder.encode(texts, progress=progress) if texts else np.zeros((0, embedder.dimension), np.float32)
         embed_seconds = time.perf_counter() - t0
 
         chunks: list[Chunk] = []
@@ -139,9 +133,7 @@ def build_index(
             base = len(chunks)
             doc = plan.doc
             for s, e in plan.chunks:
-                chunks.append(
-                    Chunk(chunk_id=len(chunks), doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e])
-                )
+                chunks.append(Chunk(chunk_id=len(chunks), doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e]))
             for s, e, ci in plan.sentences:
                 sentences.append(
                     Sentence(sentence_id=len(sentences), doc_id=doc.doc_id, chunk_id=base + ci, start=s, end=e,
@@ -227,10 +219,7 @@ def _previous_vectors(
     except IndexLoadError:
         return {}  # nothing usable to reuse: embed everything
     chunking = data.manifest.get("chunking", {})
-    if (
-        chunking.get("max_tokens") != config.max_tokens
-        or chunking.get("overlap_tokens") != config.overlap_tokens
-    ):
+    if chunking.get("max_tokens") != config.max_tokens or chunking.get("overlap_tokens") != config.overlap_tokens:
         return {}
     out: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
     chunk_rows: dict[str, list[int]] = {}

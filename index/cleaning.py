@@ -141,12 +141,7 @@ def clean(text: str) -> list[Paragraph]:
             keep[i] = False
             # An image credit takes its alt-text line with it ("kim kardashian ballenciaga" / "Source: mega").
             prev = _previous_nonblank(content, i)
-            if (
-                "source:" in line.lower()
-                and prev is not None
-                and keep[prev]
-                and _is_short_label(content[prev], 12)
-            ):
+            if "source:" in line.lower() and prev is not None and keep[prev] and _is_short_label(content[prev], 12):
                 keep[prev] = False
             if line.strip().lower() == "more on:":
                 nxt = _next_nonblank(content, i)

@@ -52,9 +52,7 @@ def read_corpus(corpus_dir: Path) -> CorpusReadResult:
                 result.errors.append(str(doc))
                 continue
             if doc.doc_id in seen:
-                result.errors.append(
-                    f"{rel}:{line}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})"
-                )
+                result.errors.append(f"{rel}:{line}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})")
                 continue
             seen[doc.doc_id] = rel
             result.documents.append(doc)
@@ -195,9 +193,7 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
         if not isinstance(record, dict):
             out.append((DocumentError(f"{rel}:{lineno}: expected a JSON object"), lineno))
             continue
-        missing = [
-            k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()
-        ]
+        missing = [k for k in ("id", "title", "text") if not isinstance(record.get(k), str) or not record[k].strip()]
         if missing:
             out.append(
                 (
@@ -209,9 +205,7 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
         # A non-string date/source/url would otherwise fail later, inside the store, and stop the whole build.
         wrong = [k for k in ("date", "source", "url") if not isinstance(record.get(k), str | None)]
         if wrong:
-            out.append(
-                (DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno)
-            )
+            out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
             continue
         try:
             doc = _make_doc(
@@ -302,12 +296,7 @@ def extract_html(raw: str) -> ExtractedHtml:
     lines = [re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
     meta = parser.meta
-    date = (
-        meta.get("article:published_time")
-        or meta.get("date")
-        or meta.get("datepublished")
-        or meta.get("time")
-    )
+    date = meta.get("article:published_time") or meta.get("date") or meta.get("datepublished") or meta.get("time")
     if date and not re.match(r"^\d{4}-\d{2}-\d{2}", date):
         date = None
     title = (parser.h1 or meta.get("og:title") or parser.title or "").strip() or None

@@ -32,10 +32,7 @@ class Embedder:
             raise FileNotFoundError(f"embedding model folder not found: {self.model_path}")
         self.model = SentenceTransformer(self.model_path, device=device, local_files_only=True)
         self.batch_size = batch_size
-        get_dim = (
-            getattr(self.model, "get_embedding_dimension", None)
-            or self.model.get_sentence_embedding_dimension
-        )
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
         self.max_tokens = int(self.model.max_seq_length)  # word-pieces, including [CLS] and [SEP]
         self.model_id = _model_id(Path(self.model_path), self.dimension)

@@ -116,9 +116,7 @@ def write_build(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
             [(d.doc_id, d.title, d.text, d.date, d.source, d.url, d.path, d.content_hash) for d in documents],
         )
-        db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?)", [(c.chunk_id, c.doc_id, c.start, c.end) for c in chunks]
-        )
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?)", [(c.chunk_id, c.doc_id, c.start, c.end) for c in chunks])
         db.executemany(
             "INSERT INTO sentences VALUES (?,?,?,?,?)",
             [(s.sentence_id, s.doc_id, s.chunk_id, s.start, s.end) for s in sentences],
@@ -150,9 +148,7 @@ def current_build_dir(index_dir: Path) -> Path:
     name = pointer.read_text().strip()
     build = index_dir / "builds" / name
     if not name or "/" in name or not build.is_dir():
-        raise IndexLoadError(
-            f"index at {index_dir} is corrupt: CURRENT points to missing build {name!r}; rebuild it"
-        )
+        raise IndexLoadError(f"index at {index_dir} is corrupt: CURRENT points to missing build {name!r}; rebuild it")
     return build
 
 
@@ -226,17 +222,9 @@ def load_index(
         raise IndexLoadError(f"index at {build} cannot be read ({exc}); rebuild the index") from exc
     dim = manifest.get("dimension")
     if index.d != dim or chunk_vectors.shape[1:] != (dim,) or sentence_vectors.shape[1:] != (dim,):
-        raise IndexLoadError(
-            f"index at {build} has vectors of the wrong dimension (manifest says {dim}); rebuild it"
-        )
-    if (
-        index.ntotal != len(chunks)
-        or len(chunk_vectors) != len(chunks)
-        or len(sentence_vectors) != len(sentences)
-    ):
-        raise IndexLoadError(
-            f"index at {build} is inconsistent (vector and record counts differ); rebuild it"
-        )
+        raise IndexLoadError(f"index at {build} has vectors of the wrong dimension (manifest says {dim}); rebuild it")
+    if index.ntotal != len(chunks) or len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
+        raise IndexLoadError(f"index at {build} is inconsistent (vector and record counts differ); rebuild it")
     return IndexData(
         build_dir=build,
         manifest=manifest,
@@ -268,9 +256,7 @@ def _read_store(path: Path) -> tuple[dict[str, Document], list[Chunk], list[Sent
         }
         chunks = [
             Chunk(chunk_id=i, doc_id=d, start=s, end=e, text=documents[d].text[s:e])
-            for i, d, s, e in db.execute(
-                'SELECT chunk_id, doc_id, start, "end" FROM chunks ORDER BY chunk_id'
-            )
+            for i, d, s, e in db.execute('SELECT chunk_id, doc_id, start, "end" FROM chunks ORDER BY chunk_id')
         ]
         sentences = [
             Sentence(sentence_id=i, doc_id=d, chunk_id=c, start=s, end=e, text=documents[d].text[s:e])

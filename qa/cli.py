@@ -21,9 +21,7 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chunk-overlap", type=int, help="overlap tokens between chunks (QA_CHUNK_OVERLAP)")
     g.add_argument("--index-type", choices=["flat", "hnsw", "ivf"], help="FAISS index kind (QA_INDEX_TYPE)")
     g.add_argument("--top-k", type=int, help="passages retrieved per question (QA_TOP_K)")
-    g.add_argument(
-        "--threshold", dest="abstain_threshold", type=float, help="abstain below (QA_ABSTAIN_THRESHOLD)"
-    )
+    g.add_argument("--threshold", dest="abstain_threshold", type=float, help="abstain below (QA_ABSTAIN_THRESHOLD)")
 
 
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
@@ -35,9 +33,7 @@ def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="qa", description="Extractive question answering over a folder of articles"
-    )
+    parser = argparse.ArgumentParser(prog="qa", description="Extractive question answering over a folder of articles")
     sub = parser.add_subparsers(dest="command", required=True)
 
     index = sub.add_parser("index", help="build or inspect the index").add_subparsers(

@@ -63,9 +63,7 @@ class Engine:
             )
             if progress:
                 print(report.summary(), file=sys.stderr)
-        index = load_index(
-            settings.index_dir, expect_model_id=embedder.model_id, expect_dimension=embedder.dimension
-        )
+        index = load_index(settings.index_dir, expect_model_id=embedder.model_id, expect_dimension=embedder.dimension)
         return cls(settings, embedder, index)
 
     # -- the entry point ---------------------------------------------------------------------------------
@@ -94,9 +92,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(qvec, resolved.search_text, top_k, filters)
         qtype = question_type(question)
-        ranked = rank_sentences(
-            self.index, self.retriever.bm25, qvec, question, resolved.context, qtype, hits
-        )
+        ranked = rank_sentences(self.index, self.retriever.bm25, qvec, question, resolved.context, qtype, hits)
         t2 = time.perf_counter()
 
         related = [self._related(h.chunk_id, h.dense) for h in hits]
@@ -107,9 +103,7 @@ class Engine:
             if resolved.unresolved_reference:
                 reply = self.templates.render("clarification", reference=resolved.unresolved_reference)
             else:
-                reply = self.templates.render(
-                    "no_answer", question=question, related=self._related_text(related)
-                )
+                reply = self.templates.render("no_answer", question=question, related=self._related_text(related))
             timings["total_ms"] = (time.perf_counter() - t_start) * 1000
             return Answer(
                 question=question, resolved_question=resolved.search_text, answer=None, sentence=None,
@@ -178,9 +172,7 @@ class Engine:
     def _date_of(self, s: ScoredSentence) -> str | None:
         return self.index.documents[self.index.sentences[s.sentence_id].doc_id].date
 
-    def _prefer_recent(
-        self, question: str, ranked: list[ScoredSentence]
-    ) -> tuple[ScoredSentence | None, str | None]:
+    def _prefer_recent(self, question: str, ranked: list[ScoredSentence]) -> tuple[ScoredSentence | None, str | None]:
         """News changes over time: among near-equal answers, prefer the most recent source, and say so."""
         if not ranked:
             return None, None
@@ -265,11 +257,7 @@ class Engine:
     @staticmethod
     def _source_line(c: Citation) -> str:
         meta = ", ".join(x for x in (c.source, c.date) if x)
-        return (
-            f"[{c.index}] {c.title}"
-            + (f" ({meta})" if meta else "")
-            + f" \u2014 characters {c.start}\u2013{c.end}"
-        )
+        return f"[{c.index}] {c.title}" + (f" ({meta})" if meta else "") + f" \u2014 characters {c.start}\u2013{c.end}"
 
     @staticmethod
     def _related_text(related: list[RelatedPassage]) -> str:

@@ -241,12 +241,8 @@ class BM25:
                 ids, weights = postings.setdefault(term, ([], []))
                 ids.append(i)
                 weights.append(tf * (k1 + 1) / (tf + norm[i]))
-        self.postings = {
-            t: (np.array(ids), np.array(w, dtype=np.float32)) for t, (ids, w) in postings.items()
-        }
-        self.idf = {
-            t: math.log(1 + (self.n - len(ids) + 0.5) / (len(ids) + 0.5)) for t, (ids, _) in postings.items()
-        }
+        self.postings = {t: (np.array(ids), np.array(w, dtype=np.float32)) for t, (ids, w) in postings.items()}
+        self.idf = {t: math.log(1 + (self.n - len(ids) + 0.5) / (len(ids) + 0.5)) for t, (ids, _) in postings.items()}
 
     def idf_of(self, term: str) -> float:
         """IDF of a term (unseen terms get the maximum: they are the rarest)."""

