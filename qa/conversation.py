@@ -63,6 +63,11 @@ def _short(reply: str) -> str:
     return _MARKERS.sub("", first)[:300].strip()
 
 
+def _leans_on_earlier(question: str) -> bool:
+    """Pronouns, openers like "and what about", or a bare fragment: meaning lives in an earlier turn."""
+    return bool(_ANAPHORA.search(question)) or bool(_FOLLOW_UP_OPENERS.match(question)) or len(question.split()) <= 3
+
+
 def resolve(question: str, history: Sequence[Message]) -> Resolved:
     """Fold the last exchange(s) into the search text when the question leans on them.
 
@@ -84,7 +89,7 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
         turns.append((pending, ""))
 
     pronoun = _ANAPHORA.search(question)
-    leans = bool(pronoun) or bool(_FOLLOW_UP_OPENERS.match(question)) or len(question.split()) <= 3
+    leans = _leans_on_earlier(question)
     if not turns:
         unresolved = (
             pronoun.group(1)
@@ -94,5 +99,13 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
         return Resolved(question, question, "", False, unresolved)
     if not leans:
         return Resolved(question, question, "", False, None)
-    context = " ".join(f"{q} {a}".strip() for q, a in turns[-2:])
+    # The most recent exchange first; an older one only while the newer questions were follow-ups too
+    # ("Who is the creative director?" -> "How did he apologize?" -> "When?"), so an earlier, unrelated
+    # topic never leaks into a new one.
+    used = [turns[-1]]
+    for earlier in reversed(turns[:-1]):
+        if not _leans_on_earlier(used[-1][0]) or len(used) == 3:
+            break
+        used.append(earlier)
+    context = " ".join(f"{q} {a}".strip() for q, a in reversed(used))
     return Resolved(question, f"{question} {context}", context, True, None)

@@ -81,6 +81,21 @@ def test_follow_up_folds_in_the_previous_exchange() -> None:
     assert "[1]" not in r.search_text and "Sources" not in r.search_text
 
 
+def test_follow_up_uses_the_latest_topic_not_an_older_one() -> None:
+    history = [
+        Message("user", "How much was the lawsuit against the set designer?"),
+        Message("assistant", "$25 million [1]"),
+        Message("user", "Who is Balenciaga's creative director?"),
+        Message("assistant", "Demna [1]"),
+    ]
+    r = resolve("How did he apologize?", history)
+    assert "Demna" in r.search_text and "lawsuit" not in r.search_text
+    # A chain of follow-ups keeps the topic they all lean on.
+    chain = [*history[2:], Message("user", "How did he apologize?"), Message("assistant", "posted on his Instagram")]
+    r2 = resolve("When?", chain)
+    assert "creative director" in r2.search_text and "Instagram" in r2.search_text
+
+
 def test_self_contained_question_is_left_alone_even_with_history() -> None:
     history = [Message("user", "Who owns Balenciaga?"), Message("assistant", "Kering [1]")]
     r = resolve("When did Balenciaga cut ties with Kanye West?", history)
