@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from index.build import build_index
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder
+from index.query_batching import QueryBatcher
 from index.records import Sentence
 from index.store import IndexData, load_index
 from qa.answer import Answer, Candidate, Citation, RelatedPassage
@@ -39,8 +39,9 @@ class Engine:
         self.index = index
         self.retriever = Retriever(index)
         self.templates = Templates.load(settings.prompts_dir)
-        # The tokenizer/model are not guaranteed thread-safe; queries are short, so serialise them.
-        self._model_lock = threading.Lock()
+        # Concurrent questions share model calls; the batcher also serialises them (the tokenizer is not
+        # thread-safe).
+        self._queries = QueryBatcher(embedder)
 
     @classmethod
     def load(
@@ -87,8 +88,7 @@ class Engine:
 
         resolved = resolve(question, messages)
         t0 = time.perf_counter()
-        with self._model_lock:
-            qvec = self.embedder.encode_query(resolved.search_text)
+        qvec = self._queries.encode(resolved.search_text)
         t1 = time.perf_counter()
         hits = self.retriever.search(qvec, resolved.search_text, top_k, filters)
         qtype = question_type(question)

@@ -11,7 +11,7 @@ import numpy as np
 from index.store import IndexData
 from qa.lexical import BM25, normalise, stem
 from qa.retrieval import Hit
-from qa.spans import AMOUNT, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
+from qa.spans import AMOUNT, PHRASE_FOUND, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -75,13 +75,10 @@ def rank_sentences(
     terms = {t: bm25.idf_of(t) for t in question_terms(question)}
     for t in question_terms(context):  # earlier turns count, but less than this turn's words
         terms.setdefault(t, 0.3 * bm25.idf_of(t))
-    # The entities of earlier turns are what pronouns point to, never the answer.
-    span_question = f"{question} {context}" if context else question
-
     base = []
     for i, sid in enumerate(ids):
         sentence = index.sentences[int(sid)]
-        span = short_answer(sentence.text, qtype, span_question)
+        span = short_answer(sentence.text, qtype, question, context)
         type_ok = span is not None and (qtype != QUOTE or span.end - span.start < len(sentence.text))
         if qtype == SENTENCE:
             type_ok = True
@@ -98,6 +95,8 @@ def rank_sentences(
         score = 0.45 * float(dense[i]) + 0.35 * cov + 0.3 * type_ok + 0.05 / (1 + rank_of[int(sid)])
         if span is not None and qtype not in (SENTENCE, QUOTE):
             score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
+        elif span is not None and span.score >= PHRASE_FOUND:
+            score += 0.1  # shaped like an answer: a reason for "why", a role for "what role"
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
             score -= 0.1  # questions and headline fragments are rarely answers
         base.append((score, i, span, type_ok, cov))

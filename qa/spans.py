@@ -201,12 +201,14 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
             # Words the question already says ("CEO Cedric Charbit" for "who is the CEO") are not the answer.
+            stripped = 0
             while len(words) > 1 and (
                 stem(normalise(words[0]).strip(".’'")) in terms or words[0] in {"CEO", "CFO", "COO", "President"}
             ):
                 s += len(words[0])
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
+                stripped += 1
             while words and (words[-1].lower() in {"of", "the", "de", "da", "van", "von", "del"}):
                 e -= len(words[-1])
                 e = len(sentence[:e].rstrip())
@@ -225,8 +227,10 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             word_stems = {stem(normalise(w).strip("’'.,")) for w in words}
             if head and head in word_stems:
                 bonus += 0.5  # "what podcast" -> "Angie Martinez IRL Podcast"
-            elif word_stems & terms:
-                bonus -= 0.3  # holds the question's own words: more likely its subject than its answer
+            elif word_stems & terms or (stripped and len(words) == 1 and not head):
+                # Holds, or was glued to, the question's own words ("Kim Kardashian Balenciaga Ambassador"):
+                # more likely its subject than its answer.
+                bonus -= 0.3
             if text.isupper() and len(text) <= 5:
                 bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
             if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
@@ -259,12 +263,20 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
     """For questions ending on a verb or preposition ("dressed in?", "holding?", "held with?"): the words that
     follow those same words in the sentence, up to the end of the phrase."""
     words = re.findall(r"[a-z’'-]+", normalise(question))
+    while words and words[-1] in {"there", "then", "it", "them", "him", "her", "this", "that"}:
+        words = words[:-1]  # "what did she wear there?": the verb is what matters
     if len(words) < 3:
         return None
     last = words[-1]
+    # "what did she wear": the last word is a verb when it directly follows the subject (a pronoun or name).
+    original = re.findall(r"[A-Za-z’'-]+", question)[: len(words)]
+    subject_before = len(original) >= 2 and (
+        original[-2].lower() in {"she", "he", "they", "it", "i", "we", "you"} or original[-2][:1].isupper()
+    )
+    asks_object = subject_before and bool(re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question)))
     if last in _PREPOSITIONS:
         key = words[-2:]
-    elif last.endswith(("ing", "ed", "s")) and last not in STOPWORDS:
+    elif last not in STOPWORDS and (last.endswith(("ing", "ed", "s")) or asks_object):
         key = words[-1:]
     else:
         return None
@@ -284,17 +296,68 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
                 return None
             if len(phrase_words) > 12:
                 end = start + len(" ".join(phrase_words[:12]))
-            return Span(start, end, 1.5)
+            return Span(start, end, PHRASE_FOUND)
     return None
 
 
-def short_answer(sentence: str, qtype: str, question: str) -> Span | None:
-    """The best short answer inside `sentence`, or None when the sentence holds nothing of the asked type."""
-    if qtype in (SENTENCE, QUOTE) and (tail := tail_phrase(sentence, question)):
-        return tail
+_REASON = re.compile(r"\b(?<!not )(because|since|due to|as a result of|over|for fear of)\s", re.I)
+_ROLE_Q = re.compile(r"^\s*what\s+(is|was|are|were)\b.*\b(role|position|job|title|relationship|status)\b")
+_ROLE = re.compile(
+    r"\b(?:is|was|as|became|become|becoming|named|names|appointed)\s+(?:(?:a|an|the|their|its|her|his)\s+)?"
+    r"(?:new\s+|official\s+|longtime\s+)?((?:[a-z-]+\s+){0,2}(?:ambassador|face|director|designer|president|ceo|"
+    r"founder|partner|spokes(?:wo)?man|spokesperson|member|owner|chair(?:man|woman)?|head|model|muse))\b"
+)
+
+
+def _clause(sentence: str, start: int, max_words: int = 20) -> Span | None:
+    """From `start` to the end of the clause (punctuation or a conjunction), at most `max_words` words."""
+    stop = _STOP_PHRASE.search(sentence, start)
+    end = stop.start() if stop else len(sentence)
+    words = sentence[start:end].split()
+    if not words:
+        return None
+    if len(words) > max_words:
+        end = start + len(" ".join(words[:max_words]))
+    return Span(start, end, PHRASE_FOUND)
+
+
+def reason_clause(sentence: str, question: str) -> Span | None:
+    """For "why" questions: the clause after a reason marker ("over his string of antisemitic statements")."""
+    if not re.match(r"^\s*why\b", normalise(question)):
+        return None
+    markers = list(_REASON.finditer(sentence))
+    if not markers:
+        return None
+    # "not because X, but because Y": the affirmed reason is the last one.
+    m = markers[-1]
+    span = _clause(sentence.replace("”", ",").replace("“", " "), m.start())
+    return Span(span.start, span.end, PHRASE_FOUND) if span else None
+
+
+def role_phrase(sentence: str, question: str) -> Span | None:
+    """For "what is X's role/relationship" questions: the role named after a copula ("a brand ambassador")."""
+    if not _ROLE_Q.match(normalise(question)):
+        return None
+    m = _ROLE.search(sentence)
+    return Span(m.start(1), m.end(1), PHRASE_FOUND) if m else None
+
+
+PHRASE_FOUND = 1.5  # score of a span found by a phrase finder (why-clause, role, tail phrase)
+
+
+def short_answer(sentence: str, qtype: str, question: str, context: str = "") -> Span | None:
+    """The best short answer inside `sentence`, or None when the sentence holds nothing of the asked type.
+
+    `context`: earlier turns a follow-up leans on; their words are never the answer, but the shape of
+    the answer (the verb it follows, "why") comes from this turn's question alone.
+    """
+    if qtype in (SENTENCE, QUOTE):
+        for finder in (tail_phrase, reason_clause, role_phrase):
+            if span := finder(sentence, question):
+                return span
     if qtype == SENTENCE:
         return Span(0, len(sentence), 1.0)
-    spans = candidate_spans(sentence, qtype, question)
+    spans = candidate_spans(sentence, qtype, f"{question} {context}" if context else question)
     if spans:
         return spans[0]
     if qtype == QUOTE:  # a statement without quote marks: the sentence itself is the answer
