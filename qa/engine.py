@@ -18,7 +18,7 @@ from qa.answer import Answer, Candidate, Citation, RelatedPassage
 from qa.conversation import Message, parse_history, resolve
 from qa.errors import QuestionError
 from qa.filters import Filters
-from qa.reader import ScoredSentence, rank_sentences
+from qa.reader import ScoredSentence, rank_sentences, sentence_word_stems
 from qa.retrieval import Retriever
 from qa.settings import Settings
 from qa.spans import question_type
@@ -42,6 +42,7 @@ class Engine:
         # Concurrent questions share model calls; the batcher also serialises them (the tokenizer is not
         # thread-safe).
         self._queries = QueryBatcher(embedder)
+        self._stems = sentence_word_stems(index)
 
     @classmethod
     def load(
@@ -92,7 +93,9 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(qvec, resolved.search_text, top_k, filters)
         qtype = question_type(question)
-        ranked = rank_sentences(self.index, self.retriever.bm25, qvec, question, resolved.context, qtype, hits)
+        ranked = rank_sentences(
+            self.index, self.retriever.bm25, qvec, question, resolved.context, qtype, hits, self._stems
+        )
         t2 = time.perf_counter()
 
         related = [self._related(h.chunk_id, h.dense) for h in hits]

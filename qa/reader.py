@@ -28,12 +28,16 @@ class ScoredSentence:
     confidence: float
 
 
-def _coverage(sentence: str, terms: dict[str, float]) -> float:
-    if not terms:
-        return 0.0
-    words = {stem(w) for w in _WORD.findall(normalise(sentence))}
-    total = sum(terms.values())
-    return sum(w for t, w in terms.items() if t in words) / total
+SPAN_POOL = 20  # sentences, best by meaning and words, that get the (costlier) answer-span analysis
+
+
+def sentence_word_stems(index: IndexData) -> list[frozenset[str]]:
+    """Stemmed words of every sentence, computed once per index so scoring a question is set lookups."""
+    return [frozenset(stem(w) for w in _WORD.findall(normalise(s.text))) for s in index.sentences]
+
+
+def _coverage(words: frozenset[str], terms: dict[str, float], total: float) -> float:
+    return sum(w for t, w in terms.items() if t in words) / total if total else 0.0
 
 
 def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
@@ -60,8 +64,9 @@ def rank_sentences(
     context: str,
     qtype: str,
     hits: list[Hit],
+    stems: list[frozenset[str]],
 ) -> list[ScoredSentence]:
-    """All sentences of the retrieved chunks, best first."""
+    """The best sentences of the retrieved chunks, best first (`stems`: from `sentence_word_stems`)."""
     rank_of: dict[int, int] = {}
     for hit in hits:
         for sid in index.chunk_sentence_ids[hit.chunk_id]:
@@ -75,24 +80,32 @@ def rank_sentences(
     terms = {t: bm25.idf_of(t) for t in question_terms(question)}
     for t in question_terms(context):  # earlier turns count, but less than this turn's words
         terms.setdefault(t, 0.3 * bm25.idf_of(t))
-    base = []
+    total = sum(terms.values())
+
+    # Cheap first pass: meaning, words (the previous sentence counts a little: "he said on December 2"
+    # answers "when did Demna apologize" with the sentence before naming Demna) and passage rank.
+    first = []
     for i, sid in enumerate(ids):
-        sentence = index.sentences[int(sid)]
+        sid = int(sid)
+        cov = _coverage(stems[sid], terms, total)
+        if sid > 0 and index.sentences[sid - 1].doc_id == index.sentences[sid].doc_id:
+            cov = max(cov, 0.75 * _coverage(stems[sid] | stems[sid - 1], terms, total))
+        first.append((0.45 * float(dense[i]) + 0.35 * cov + 0.05 / (1 + rank_of[sid]), i, cov))
+    first.sort(key=lambda f: -f[0])
+
+    noun = counted_noun(question) if qtype == AMOUNT else None
+    base = []
+    for score, i, cov in first[:SPAN_POOL]:
+        sid = int(ids[i])
+        sentence = index.sentences[sid]
         span = short_answer(sentence.text, qtype, question, context)
         type_ok = span is not None and (qtype != QUOTE or span.end - span.start < len(sentence.text))
         if qtype == SENTENCE:
             type_ok = True
-        cov = _coverage(sentence.text, terms)
-        if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
-            # Pronouns point back: "he said on December 2" answers "when did Demna apologize" with the
-            # sentence before it naming Demna, so the previous sentence counts, a little less.
-            previous = index.sentences[sid - 1].text
-            cov = max(cov, 0.75 * _coverage(f"{previous} {sentence.text}", terms))
-        if type_ok and qtype == AMOUNT and (noun := counted_noun(question)):
+        if type_ok and noun:
             # "How many followers": a number about something else ("three Instagram Stories") is no answer.
-            near = f"{index.sentences[sid - 1].text if sid > 0 else ''} {sentence.text}"
-            type_ok = noun in {stem(w) for w in _WORD.findall(normalise(near))}
-        score = 0.45 * float(dense[i]) + 0.35 * cov + 0.3 * type_ok + 0.05 / (1 + rank_of[int(sid)])
+            type_ok = noun in stems[sid] or (sid > 0 and noun in stems[sid - 1])
+        score += 0.3 * type_ok
         if span is not None and qtype not in (SENTENCE, QUOTE):
             score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
         elif span is not None and span.score >= PHRASE_FOUND:
