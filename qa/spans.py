@@ -235,8 +235,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
             if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
                 bonus += 0.4
-            before = re.search(r"([A-Za-z]+)[,]?\s+$", sentence[:s])
-            if qtype == PERSON and before and stem(before.group(1).lower()) in terms:
+            before = re.search(r"([a-z]+)[,]?\s+$", sentence[:s])  # a lower-case role word, not a name
+            if qtype == PERSON and not stripped and before and stem(before.group(1)) in terms:
                 bonus += 0.4  # right after a word of the question: "set designer Nicholas Des Jardi"
             found.append((s, e, bonus))
     elif qtype == QUOTE:
