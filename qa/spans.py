@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from qa.lexical import STOPWORDS, normalise, stem
 
 DATE, PERSON, AMOUNT, QUOTE, LOCATION, SENTENCE = "date", "person", "amount", "quote", "location", "sentence"
+NAMES = "names"  # "what are the names of ...": a list of names
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
@@ -40,6 +41,7 @@ _AMOUNT_RE = re.compile(
 )
 # Statements, not scare quotes: at least three words inside the marks.
 _QUOTE_RE = re.compile(r"“([^”]*?\s[^”]*?\s[^”]*?)”|\"([^\"]*?\s[^\"]*?\s[^\"]*?)\"|‘([^’]{12,})’")
+_NAME_LIST_RE = re.compile(r"\b[A-Z][a-z]+(?:, (?:\d+, )?(?:and )?[A-Z][a-z]+){2,}(?:, \d+\b)?")
 _NAME_WORD = r"(?:[A-Z][\w’'.&-]*[\w.]|[A-Z])"
 _NUM_WORD = r"\d+(?:st|nd|rd|th)?"
 _NAME_RE = re.compile(
@@ -64,6 +66,10 @@ class Span:
 
 def question_type(question: str) -> str:
     q = normalise(question).strip()
+    if re.match(r"^(what|which) (are|were) (the )?names\b", q) or re.match(
+        r"^who (are|were) (all )?(the|her|his|their)\b", q
+    ):
+        return NAMES
     if re.match(
         r"^(when|what (date|day|year|month|time)|which (date|day|year|month)|on what (date|day))\b", q
     ) or re.search(r"\b(what|which) (date|day|year|month)\b", q):
@@ -213,7 +219,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 e -= len(words[-1])
                 e = len(sentence[:e].rstrip())
                 words = words[:-1]
-            if not words or e - s < 2:
+            if not words or (e - s < 2 and sentence[s:e] in {"I", "A"}):
                 continue
             text = sentence[s:e].rstrip(".")
             e = s + len(text)
@@ -239,6 +245,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             if qtype == PERSON and not stripped and before and stem(before.group(1)) in terms:
                 bonus += 0.4  # right after a word of the question: "set designer Nicholas Des Jardi"
             found.append((s, e, bonus))
+    elif qtype == NAMES:
+        for m in _NAME_LIST_RE.finditer(sentence):
+            found.append((m.start(), m.end(), 0.5))
     elif qtype == QUOTE:
         for m in _QUOTE_RE.finditer(sentence):
             g = next(i for i in (1, 2, 3) if m.group(i) is not None)
@@ -260,6 +269,14 @@ _STOP_PHRASE = re.compile(r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|a
 
 
 def tail_phrase(sentence: str, question: str) -> Span | None:
+    """The phrase after the question's last verb/preposition; retried without a trailing "about X"."""
+    span = _tail_phrase(sentence, question)
+    if span is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
+        span = _tail_phrase(sentence, m.group(1) + "?")
+    return span
+
+
+def _tail_phrase(sentence: str, question: str) -> Span | None:
     """For questions ending on a verb or preposition ("dressed in?", "holding?", "held with?"): the words that
     follow those same words in the sentence, up to the end of the phrase."""
     words = re.findall(r"[a-z’'-]+", normalise(question))
@@ -276,7 +293,12 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
     asks_object = subject_before and bool(re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question)))
     if last in _PREPOSITIONS:
         key = words[-2:]
-    elif last not in STOPWORDS and (last.endswith(("ing", "ed", "s")) or asks_object):
+    elif last not in STOPWORDS and (
+        last.endswith(("ing", "ed"))
+        or asks_object
+        # "-s" makes a verb only after an adverb or pronoun ("strongly condemns"), else a plural ("images")
+        or (last.endswith("s") and (words[-2].endswith("ly") or words[-2] in {"she", "he", "it", "who"}))
+    ):
         key = words[-1:]
     else:
         return None
@@ -287,7 +309,7 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
         if stems[i : i + len(want)] == want:
             start = tokens[i + len(want) - 1].end()
             rest = sentence[start:]
-            lead = len(rest) - len(rest.lstrip(' “"‘'))
+            lead = len(rest) - len(rest.lstrip(' “”"‘’'))
             start += lead
             stop = _STOP_PHRASE.search(sentence, start)
             end = stop.start() if stop else len(sentence)
@@ -321,6 +343,18 @@ def _clause(sentence: str, start: int, max_words: int = 20) -> Span | None:
     return Span(start, end, PHRASE_FOUND)
 
 
+def action_phrase(sentence: str, question: str) -> Span | None:
+    """For "what did X do (with Y)" questions: what follows X in the sentence ("pulled the ads from online")."""
+    m = re.match(r"^\s*what (?:did|does|has|had|will) (.+?) do\b", question, re.I)
+    if not m:
+        return None
+    subject = m.group(1).split()[-1]
+    found = re.search(rf"\b{re.escape(subject)}(?:’s|'s)?\s+(?!is\b|was\b)([a-z])", sentence)
+    if not found:
+        return None
+    return _clause(sentence, found.start(1), max_words=8)
+
+
 def reason_clause(sentence: str, question: str) -> Span | None:
     """For "why" questions: the clause after a reason marker ("over his string of antisemitic statements")."""
     if not re.match(r"^\s*why\b", normalise(question)):
@@ -352,7 +386,7 @@ def short_answer(sentence: str, qtype: str, question: str, context: str = "") ->
     the answer (the verb it follows, "why") comes from this turn's question alone.
     """
     if qtype in (SENTENCE, QUOTE):
-        for finder in (tail_phrase, reason_clause, role_phrase):
+        for finder in (tail_phrase, reason_clause, role_phrase, action_phrase):
             if span := finder(sentence, question):
                 return span
     if qtype == SENTENCE:
