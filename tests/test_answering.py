@@ -210,3 +210,31 @@ def test_cli_ask_prints_answer_citation_and_quote(settings) -> None:
         capture_output=True, text=True, env=env, timeout=120, check=True,
     )  # fmt: skip
     assert json.loads(as_json.stdout)["answer"] == "Kering"
+
+
+def test_query_batcher_shares_model_calls_between_concurrent_callers(embedder) -> None:
+    import threading
+
+    import numpy as np
+
+    from index.query_batching import QueryBatcher
+
+    batcher = QueryBatcher(embedder)
+    questions = [f"Question number {i} about Balenciaga?" for i in range(16)]
+    results: dict[int, np.ndarray] = {}
+    start = threading.Barrier(len(questions))
+
+    def ask(i: int) -> None:
+        start.wait()
+        results[i] = batcher.encode(questions[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == len(questions)
+    assert batcher.batches < len(questions)  # concurrent questions were embedded together
+    alone = embedder.encode(questions)
+    for i, vector in results.items():
+        assert np.allclose(vector, alone[i], atol=1e-5)  # each caller got its own question's vector

@@ -141,3 +141,59 @@ def test_settings_read_env_and_flags_override() -> None:
         Settings.from_env(env={"QA_TOP_K": "many"})
     with pytest.raises(ValueError, match="index_type"):
         Settings.from_env(env={"QA_INDEX_TYPE": "magic"})
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # why -> the affirmed reason clause
+        (
+            "Why was she quiet?",
+            "“I was quiet, not because I was not outraged, but because I wanted to speak to their team.”",
+            "because I wanted to speak to their team",
+        ),
+        (
+            "Why did the brand cut ties with West?",
+            "It cut ties with West over his antisemitic statements.",
+            "over his antisemitic statements",
+        ),
+        # what is X's role -> the role after a copula
+        (
+            "What is Kim's role with the brand?",
+            "Kim Kardashian is a brand ambassador for Balenciaga.",
+            "brand ambassador",
+        ),
+        # a question ending on a verb or preposition -> the phrase that follows it
+        ("What were the bears dressed in?", "It showed bears dressed in BDSM gear, which drew outrage.", "BDSM gear"),
+        (
+            "What did she say she appreciated about the brand?",
+            "She said she “appreciated” the brand’s apology.",
+            "the brand’s apology",
+        ),
+        ("What did she wear there?", "She went to the Met Gala wearing a black ensemble.", "a black ensemble"),
+        # what did X do -> what follows X
+        (
+            "What did Balenciaga do with the ads?",
+            "In November, Balenciaga pulled the ads from online.",
+            "pulled the ads from online",
+        ),
+        # names of -> the list
+        (
+            "What are the names of her children?",
+            "They are, North, Saint, Chicago, and Psalm.",
+            "North, Saint, Chicago, and Psalm",
+        ),
+    ],
+)
+def test_phrase_answers_are_verbatim_spans(question: str, sentence: str, expected: str) -> None:
+    span = short_answer(sentence, question_type(question), question)
+    assert span is not None
+    assert sentence[span.start : span.end] == expected
+
+
+def test_plural_noun_at_the_end_is_not_taken_for_a_verb() -> None:
+    sentence = "She said she was shaken by the images and that she was re-evaluating the relationship."
+    span = short_answer(
+        sentence, question_type("How did she feel about the images?"), "How did she feel about the images?"
+    )
+    assert span is not None and sentence[span.start : span.end] == sentence
