@@ -244,6 +244,11 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             before = re.search(r"([a-z]+)[,]?\s+$", sentence[:s])  # a lower-case role word, not a name
             if qtype == PERSON and not stripped and before and stem(before.group(1)) in terms:
                 bonus += 0.4  # right after a word of the question: "set designer Nicholas Des Jardi"
+            # The doer of the question's verb: "Kering-owned" or "owned by Kering" for "who owns it?"
+            after = re.match(r"-([a-z]+)", sentence[e:])
+            by = re.search(r"\b([a-z]+) by\s+$", sentence[:s])
+            if (after and stem(after.group(1)) in terms) or (by and stem(by.group(1)) in terms):
+                bonus += 0.5
             found.append((s, e, bonus))
     elif qtype == NAMES:
         for m in _NAME_LIST_RE.finditer(sentence):
