@@ -44,9 +44,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=20, help="passes over the question set")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     args = parser.parse_args()
@@ -54,9 +52,7 @@ def main() -> None:
     embedder = Embedder()
     with tempfile.TemporaryDirectory() as tmp:
         build_index(args.corpus, Path(tmp), embedder, progress=False)
-        engine = Engine.load(
-            Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False
-        )
+        engine = Engine.load(Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False)
         for q in QUESTIONS:  # warm-up: first calls pay for lazy initialisation
             engine.ask(q)
         bare_ms, ask_ms, rest_ms = [], [], []
