@@ -60,7 +60,7 @@ class Embedder:
         """Word-pieces each text becomes, special tokens included, before any truncation."""
         if not texts:
             return []  # the tokenizer raises IndexError on an empty batch
-        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
         return [len(ids) for ids in enc]
 
     def fits(self, texts: Sequence[str]) -> list[bool]:
