@@ -21,7 +21,7 @@ from qa.filters import Filters
 from qa.reader import ScoredSentence, rank_sentences, sentence_word_stems
 from qa.retrieval import Retriever
 from qa.settings import Settings
-from qa.spans import question_type
+from qa.spans import question_type, trim_span
 from qa.templates import Templates
 
 _PAST = re.compile(
@@ -85,7 +85,10 @@ class Engine:
         top_k = self._check_top_k(top_k)
         if not isinstance(candidates, int) or not 1 <= candidates <= 20:
             raise QuestionError("candidates must be an integer from 1 to 20")
-        threshold = self.settings.abstain_threshold if threshold is None else threshold
+        if threshold is None:
+            threshold = self.settings.abstain_threshold
+        elif isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+            raise QuestionError("threshold must be a number from 0 to 1")
 
         resolved = resolve(question, messages)
         t0 = time.perf_counter()
@@ -119,6 +122,7 @@ class Engine:
         a_start = sentence.start + (span.start if span else 0)
         a_end = sentence.start + (span.end if span else len(sentence.text))
         doc_text = self.index.documents[sentence.doc_id].text
+        a_start, a_end = trim_span(doc_text, a_start, a_end, whole=(a_start, a_end) == (sentence.start, sentence.end))
         citations = [self._citation(1, sentence)]
         for other in self._supporting(best, ranked):
             citations.append(self._citation(len(citations) + 1, self.index.sentences[other.sentence_id]))

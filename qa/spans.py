@@ -402,3 +402,18 @@ def short_answer(sentence: str, qtype: str, question: str, context: str = "") ->
     if qtype == QUOTE:  # a statement without quote marks: the sentence itself is the answer
         return Span(0, len(sentence), 0.5)
     return None
+
+
+_EDGE = " \t\n“”‘’\"'"
+
+
+def trim_span(text: str, start: int, end: int, whole: bool) -> tuple[int, int]:
+    """Shrink an answer span off its quote marks and dangling punctuation (a quote's opening mark that the
+    sentence splitter left behind, a clause's trailing comma); `whole` keeps a full sentence's final stop."""
+    tail = _EDGE + ",;:" + ("" if whole else ".")
+    s, e = start, end
+    while s < e and text[s] in _EDGE:
+        s += 1
+    while e > s and text[e - 1] in tail:
+        e -= 1
+    return (s, e) if e > s else (start, end)

@@ -172,6 +172,7 @@ def test_filters_restrict_the_sources(engine) -> None:
         ({"question": "Who?", "filters": {"date_from": "yesterday"}}, "YYYY-MM-DD"),
         ({"question": "Who?", "history": [{"role": "robot", "content": "x"}]}, "role"),
         ({"question": "Who?", "top_k": 0}, "top_k"),
+        ({"question": "Who?", "threshold": 2}, "threshold"),
     ],
 )
 def test_bad_input_is_a_clear_error(engine, kwargs: dict, message: str) -> None:

@@ -197,3 +197,19 @@ def test_plural_noun_at_the_end_is_not_taken_for_a_verb() -> None:
         sentence, question_type("How did she feel about the images?"), "How did she feel about the images?"
     )
     assert span is not None and sentence[span.start : span.end] == sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "whole", "expected"),
+    [
+        ("“I stand by Balenciaga,", False, "I stand by Balenciaga"),
+        ("over his string of antisemitic statements.", False, "over his string of antisemitic statements"),
+        ("“We sincerely apologize for any offense.", True, "We sincerely apologize for any offense."),
+        ("“”", False, "“”"),  # nothing left: keep the span rather than return an empty answer
+    ],
+)
+def test_answer_spans_lose_dangling_quote_marks_and_punctuation(text: str, whole: bool, expected: str) -> None:
+    from qa.spans import trim_span
+
+    s, e = trim_span(text, 0, len(text), whole)
+    assert text[s:e] == expected
