@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 
 from index.store import IndexData
@@ -31,6 +32,15 @@ class Retriever:
         self.index = index
         self.bm25 = BM25([c.text for c in index.chunks])
         self.chunk_doc = [c.doc_id for c in index.chunks]
+        # Sentence vectors are searched too: one sentence answering a paraphrase gets diluted in a long
+        # chunk's vector, so a chunk's meaning score is the better of its own and its best sentence's.
+        self.sentence_index = faiss.IndexFlatIP(index.sentence_vectors.shape[1])
+        if len(index.sentences):
+            self.sentence_index.add(index.sentence_vectors)
+        self.sentence_chunks: list[list[int]] = [[] for _ in index.sentences]
+        for chunk_id, sentence_ids in enumerate(index.chunk_sentence_ids):
+            for sid in sentence_ids:
+                self.sentence_chunks[sid].append(chunk_id)
 
     def allowed_chunks(self, filters: Filters | None) -> np.ndarray | None:
         """Chunk ids passing the filters, or None for all."""
@@ -49,16 +59,18 @@ class Retriever:
         allowed = self.allowed_chunks(filters)
         depth = min(n, max(top_k * 4, 20))
         lexical = self.bm25.normalised_scores(query_text)
+        by_sentence = self._best_sentence_per_chunk(query_vector, depth * 3)
         if allowed is None:
             _, ids = self.index.faiss_index.search(query_vector.reshape(1, -1), depth)
             dense_ids = ids[0][ids[0] >= 0]
-            pool = np.union1d(dense_ids, np.argsort(-lexical)[:depth])
+            pool = np.union1d(np.union1d(dense_ids, np.argsort(-lexical)[:depth]), list(by_sentence))
         else:
             if len(allowed) == 0:
                 return []
             # Filtered search scores the allowed subset exactly (filters make it small).
             pool = allowed
         dense = self.index.chunk_vectors[pool] @ query_vector
+        dense = np.maximum(dense, [by_sentence.get(int(c), -1.0) for c in pool])
         fused = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical[pool]
         order = np.argsort(-fused)[:top_k]
         return [
@@ -71,3 +83,13 @@ class Retriever:
             )
             for r, i in enumerate(order)
         ]
+
+    def _best_sentence_per_chunk(self, query_vector: np.ndarray, depth: int) -> dict[int, float]:
+        if not self.sentence_index.ntotal:
+            return {}
+        sims, ids = self.sentence_index.search(query_vector.reshape(1, -1), min(depth, self.sentence_index.ntotal))
+        best: dict[int, float] = {}
+        for sim, sid in zip(sims[0], ids[0], strict=True):
+            for chunk_id in self.sentence_chunks[sid] if sid >= 0 else ():
+                best[chunk_id] = max(best.get(chunk_id, -1.0), float(sim))
+        return best
