@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark with wrk (a C load generator, so the client takes little of the 2 cores):
 # starts `qa serve` on a free loopback port, then POST /api/ask at 1, 8 and 32 connections, 10 s each,
-# printing requests/s and the latency distribution (p50/p75/p90/p99). Needs Debian's wrk.
+# printing requests/s, p50/p95/p99 latency and errors. Needs Debian's wrk.
 #   benchmarks/bench_http_wrk.sh [seconds-per-level]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +16,5 @@ for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && b
 for c in 1 8 32; do
   echo "== $c concurrent clients, ${duration}s"
   wrk -t1 -c"$c" -d"${duration}s" --latency -s benchmarks/wrk_ask.lua "http://127.0.0.1:$port" \
-    | grep -E "Requests/sec|^ +(50|75|90|99)%|Non-2xx|Socket errors"
+    | grep -E "Requests/sec|^ +(50|75|90|99)%|p50/p95/p99|Non-2xx|Socket errors"
 done

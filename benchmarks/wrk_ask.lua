@@ -7,3 +7,10 @@ request = function()
   i = i + 1
   return wrk.format(nil, "/api/ask", nil, '{"question": "' .. qs[(i % #qs) + 1] .. '"}')
 end
+
+done = function(summary, latency, requests)
+  io.write(string.format("p50/p95/p99 ms: %.1f / %.1f / %.1f; requests %d; errors %d\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout))
+end
