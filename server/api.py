@@ -65,8 +65,8 @@ def holder_of(request: Request[Any, Any, Any]) -> EngineHolder:
 async def run_engine(request: Request[Any, Any, Any], fn: Callable[[], T]) -> T:
     """Run an engine call in a worker thread: it is CPU-bound and must never block the event loop.
 
-    A small dedicated limiter (not anyio's 40-thread default) keeps waiting requests queued in order
-    on the loop instead of piling up threads that only contend for the GIL and the model lock.
+    A dedicated limiter (server.app.ASK_THREADS) lets enough calls run at once for their question
+    embeddings to be batched together, and queues the rest in order on the loop.
     """
     return await anyio.to_thread.run_sync(fn, limiter=request.app.state.ask_limiter)
 
