@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from index.chunking import ChunkingConfig, chunk_document
 from index.cleaning import clean
 from index.documents import read_corpus
 from index.embedding import Embedder
-from index.records import Chunk, Document, Sentence
+from index.records import Chunk, Document, Paragraph, Sentence
 from index.store import FORMAT_VERSION, IndexLoadError, load_index, publish, write_build
 
 
@@ -63,8 +64,16 @@ class _DocPlan:
     reused: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def plan_document(doc: Document, config: ChunkingConfig, embedder: Embedder | None) -> _DocPlan:
-    spans = chunk_document(doc.text, clean(doc.text), config, embedder.fits if embedder else None)
+def plan_document(
+    doc: Document,
+    config: ChunkingConfig,
+    embedder: Embedder | None,
+    paragraphs: Sequence[Paragraph] | None = None,
+) -> _DocPlan:
+    """Chunks and sentences of one document (`paragraphs`: the cleaner's output, when already at hand)."""
+    if paragraphs is None:
+        paragraphs = clean(doc.text)
+    spans = chunk_document(doc.text, paragraphs, config, embedder.fits if embedder else None)
     sentences: dict[tuple[int, int], int] = {}
     for ci, span in enumerate(spans):
         for s in span.sentences:
@@ -97,7 +106,10 @@ def build_index(
 
         corpus = read_corpus(corpus_dir)
         previous = _previous_vectors(index_dir, embedder, config)
-        plans = [plan_document(d, config, embedder) for d in sorted(corpus.documents, key=lambda d: d.doc_id)]
+        plans = [
+            plan_document(d, config, embedder, corpus.paragraphs[d.doc_id])
+            for d in sorted(corpus.documents, key=lambda d: d.doc_id)
+        ]
         added, changed = [], []
         for plan in plans:
             old = previous.get(plan.doc.doc_id)

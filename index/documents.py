@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from index.cleaning import DATE_PREFIX, clean
-from index.records import Document
+from index.records import Document, Paragraph
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
 
@@ -18,6 +18,8 @@ SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
 @dataclass
 class CorpusReadResult:
     documents: list[Document] = field(default_factory=list)
+    # The cleaner's kept paragraphs per doc_id, computed once here and reused for chunking.
+    paragraphs: dict[str, list[Paragraph]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # unknown file types, by relative path
     errors: list[str] = field(default_factory=list)  # "file:line: what is wrong"
 
@@ -47,15 +49,17 @@ def read_corpus(corpus_dir: Path) -> CorpusReadResult:
         except DocumentError as exc:
             result.errors.append(str(exc))
             continue
-        for doc, line in docs:
-            if isinstance(doc, DocumentError):
-                result.errors.append(str(doc))
+        for parsed, line in docs:
+            if isinstance(parsed, DocumentError):
+                result.errors.append(str(parsed))
                 continue
+            doc, paragraphs = parsed
             if doc.doc_id in seen:
                 result.errors.append(f"{rel}:{line}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})")
                 continue
             seen[doc.doc_id] = rel
             result.documents.append(doc)
+            result.paragraphs[doc.doc_id] = paragraphs
     return result
 
 
@@ -79,7 +83,10 @@ def _decode(path: Path, rel: str) -> str:
         raise DocumentError(f"{rel}:1: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
 
 
-def _read_file(path: Path, rel: str) -> list[tuple[Document | DocumentError, int]]:
+Parsed = tuple[Document, list[Paragraph]]
+
+
+def _read_file(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return _read_jsonl(path, rel)
@@ -122,7 +129,7 @@ def _read_file(path: Path, rel: str) -> list[tuple[Document | DocumentError, int
 def _make_doc(
     doc_id: str, text: str, rel: str, title: str | None, date: str | None, source: str | None,
     url: str | None, where: str | None = None,
-) -> Document:  # fmt: skip
+) -> Parsed:  # fmt: skip
     where = where or f"{rel}:1"  # "file:line" for error messages
     if date is None and (m := DATE_PREFIX.match(text)):
         date = m.group(1)
@@ -135,7 +142,7 @@ def _make_doc(
         first = text[paragraphs[0].start : paragraphs[0].end]
         title = first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
     source = source or _guess_source(text)
-    return Document(
+    doc = Document(
         doc_id=doc_id,
         title=title.strip(),
         text=text,
@@ -145,6 +152,7 @@ def _make_doc(
         path=rel,
         content_hash=content_hash(text, title=title, date=date, source=source, url=url),
     )
+    return doc, paragraphs
 
 
 def _normalise_date(value: str, where: str) -> str:
@@ -179,9 +187,9 @@ def _front_matter(raw: str) -> dict[str, str]:
     return meta
 
 
-def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, int]]:
+def _read_jsonl(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]]:
     raw = _decode(path, rel)
-    out: list[tuple[Document | DocumentError, int]] = []
+    out: list[tuple[Parsed | DocumentError, int]] = []
     for lineno, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
@@ -208,7 +216,7 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
             out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
             continue
         try:
-            doc = _make_doc(
+            parsed = _make_doc(
                 _doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}",
                 record["title"], record.get("date"), record.get("source"), record.get("url"),
                 where=f"{rel}:{lineno}",
@@ -216,7 +224,7 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Document | DocumentError, in
         except DocumentError as exc:
             out.append((exc, lineno))
             continue
-        out.append((doc, lineno))
+        out.append((parsed, lineno))
     return out
 
 
