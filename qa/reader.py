@@ -28,6 +28,8 @@ class ScoredSentence:
     confidence: float
 
 
+COMMON_IDF = 0.7  # below it a word is in about half the passages or more (idf = ln(1 + (n - df + .5)/(df + .5)))
+PHRASE_BONUS = 0.2  # a finder placed the answer (after the question's verb, a why-clause): strong evidence
 SPAN_POOL = 20  # sentences, best by meaning and words, that get the (costlier) answer-span analysis
 
 
@@ -108,8 +110,10 @@ def rank_sentences(
         score += 0.3 * type_ok
         if span is not None and qtype not in (SENTENCE, QUOTE):
             score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
+            if span.agent:
+                score += 0.15  # the sentence says who did the asked-about thing, not just who was there
         elif span is not None and span.score >= PHRASE_FOUND:
-            score += 0.1  # shaped like an answer: a reason for "why", a role for "what role"
+            score += PHRASE_BONUS  # shaped like an answer: a reason for "why", a role for "what role"
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
             score -= 0.1  # questions and headline fragments are rarely answers
         base.append((score, i, span, type_ok, cov))
@@ -125,7 +129,10 @@ def rank_sentences(
         sims = top_vecs @ top_vecs.T
         agree = [[sims[a, b] >= 0.8 for b in range(len(top))] for a in range(len(top))]
     else:
+        # A name that nearly every passage mentions ("Balenciaga" in a corpus about Balenciaga) agrees by
+        # chance, not as corroboration.
         keys = [_span_words(index.sentences[int(ids[b[1]])].text, b[2]) for b in top]
+        keys = [k if any(bm25.idf_of(stem(w)) >= COMMON_IDF for w in k) else frozenset() for k in keys]
         agree = [[bool(ka and kb and (ka <= kb or kb <= ka)) for kb in keys] for ka in keys]
     out = []
     for a, (score, i, span, type_ok, cov) in enumerate(top):

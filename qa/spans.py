@@ -62,6 +62,7 @@ class Span:
     start: int  # relative to the sentence
     end: int
     score: float
+    agent: bool = False  # names the doer of the question's own verb ("Kering-owned" for "who owns it")
 
 
 def question_type(question: str) -> str:
@@ -173,6 +174,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     terms = question_terms(question)
     anchors = _word_positions(sentence, terms)
     found: list[tuple[int, int, float]] = []
+    agents: set[tuple[int, int]] = set()
     if qtype == DATE:
         for m in _DATE_RE.finditer(sentence):
             specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
@@ -249,6 +251,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             by = re.search(r"\b([a-z]+) by\s+$", sentence[:s])
             if (after and stem(after.group(1)) in terms) or (by and stem(by.group(1)) in terms):
                 bonus += 0.5
+                agents.add((s, e))
             found.append((s, e, bonus))
     elif qtype == NAMES:
         for m in _NAME_LIST_RE.finditer(sentence):
@@ -264,7 +267,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 found.append((opening + 1, len(sentence), 0.05))
             elif closing > 0 and opening < 0:
                 found.append((0, closing, 0.05))
-    spans = [Span(s, e, score + _proximity((s, e), anchors)) for s, e, score in found if e > s]
+        if not found and (said := reported_speech(sentence)):
+            found.append((said.start, said.end, 0.0))
+    spans = [Span(s, e, score + _proximity((s, e), anchors), (s, e) in agents) for s, e, score in found if e > s]
     spans.sort(key=lambda sp: -sp.score)
     return spans
 
@@ -325,6 +330,22 @@ def _tail_phrase(sentence: str, question: str) -> Span | None:
                 end = start + len(" ".join(phrase_words[:12]))
             return Span(start, end, PHRASE_FOUND)
     return None
+
+
+_SPEECH_VERB = (
+    r"(?:said|says|say|told|tells|wrote|writes|added|adds|claimed|claims|stated|states|explained|explains|"
+    r"insisted|insists|admitted|admits|revealed|reveals|noted|notes|argued|argues|maintained|maintains)"
+)
+_REPORTED = re.compile(rf"\b{_SPEECH_VERB}\b(?:\s+(?!that\b)[\w’'.-]+){{0,4}}?\s+that\s+(?=\S)")
+
+
+def reported_speech(sentence: str) -> Span | None:
+    """Indirect speech, the answer to "what did X say" without quote marks: the clause after "told Y that"."""
+    m = _REPORTED.search(sentence)
+    if not m:
+        return None
+    end = len(sentence.rstrip().rstrip(".!?"))
+    return Span(m.end(), end, PHRASE_FOUND) if end > m.end() else None
 
 
 _REASON = re.compile(r"\b(?<!not )(because|since|due to|as a result of|over|for fear of)\s", re.I)
