@@ -110,7 +110,7 @@ def rank_sentences(
         score += 0.3 * type_ok
         if span is not None and qtype not in (SENTENCE, QUOTE):
             score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
-            if span.agent:
+            if span.bound:
                 score += 0.15  # the sentence says who did the asked-about thing, not just who was there
         elif span is not None and span.score >= PHRASE_FOUND:
             score += PHRASE_BONUS  # shaped like an answer: a reason for "why", a role for "what role"

@@ -62,7 +62,9 @@ class Span:
     start: int  # relative to the sentence
     end: int
     score: float
-    agent: bool = False  # names the doer of the question's own verb ("Kering-owned" for "who owns it")
+    # Tied to the question by syntax: the doer of its verb ("Kering-owned" for "who owns it?"), the age right
+    # after the name it asks about ("North, 10," for "how old is North?").
+    bound: bool = False
 
 
 def question_type(question: str) -> str:
@@ -133,6 +135,24 @@ def wants_duration(question: str) -> bool:
     return bool(re.match(r"^\s*how long\b", normalise(question)))
 
 
+def wants_age(question: str) -> bool:
+    return bool(re.match(r"^\s*how old\b", normalise(question)))
+
+
+def _age_bonus(sentence: str, start: int, end: int, terms: set[str]) -> float | None:
+    """How a number reads as someone's age: "10 years old", "aged 10", or the newspaper apposition "North, 10,"
+    (best when the name before it is the question's); None when it is no age at all."""
+    if re.match(r"\s*(?:-|\s)?years?(?:-|\s)old\b", sentence[end:]) or re.search(r"\bage[d]?\s+$", sentence[:start]):
+        return 0.5
+    name = re.search(r"\b([A-Z][\w’'-]*),\s*$", sentence[:start])
+    if name and re.match(r"\s*(?:,|\)|;|—|and\b|$)", sentence[end:]):
+        return AGE_OF_ASKED if stem(normalise(name.group(1))) in terms else 0.2
+    return None
+
+
+AGE_OF_ASKED = 0.6
+
+
 def wants_money(question: str) -> bool:
     """Questions about sums of money or amounts of stuff, not counts of things."""
     q = normalise(question)
@@ -174,17 +194,28 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     terms = question_terms(question)
     anchors = _word_positions(sentence, terms)
     found: list[tuple[int, int, float]] = []
-    agents: set[tuple[int, int]] = set()
+    bound: set[tuple[int, int]] = set()
     if qtype == DATE:
         for m in _DATE_RE.finditer(sentence):
             specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
             specific += 0.2 if re.search(r"\d", m.group()) else 0.0
             found.append((m.start(), m.end(), specific))
     elif qtype == AMOUNT:
+        dates = [(d.start(), d.end()) for d in _DATE_RE.finditer(sentence)]
         for m in _AMOUNT_RE.finditer(sentence):
             text = m.group().strip().rstrip(",.")
             if re.fullmatch(r"(?:19|20)\d{2}", text) or _DATE_RE.fullmatch(text):
                 continue  # a year is not an amount
+            if any(ds <= m.start() and m.end() <= de for ds, de in dates):
+                continue  # nor is the day of a date ("November 6, 2023")
+            s = m.start() + (len(m.group()) - len(m.group().lstrip()))
+            if wants_age(question):
+                age = _age_bonus(sentence, s, s + len(text), terms)
+                if age is not None:  # "how old": four children are no age
+                    found.append((s, s + len(text), age))
+                    if age == AGE_OF_ASKED:
+                        bound.add((s, s + len(text)))
+                continue
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
             if wants_money(question) and not money:
                 continue  # "how much was she paid": a bare count is no answer
@@ -192,7 +223,6 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 r"\s*(years?|months?|weeks?|days?|hours?|minutes?|seasons?)\b", sentence[m.end() :], re.I
             ):
                 continue  # "how long": a number without a unit of time is no answer
-            s = m.start() + (len(m.group()) - len(m.group().lstrip()))
             found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):
         head = entity_head(question) or head_noun(question)
@@ -251,7 +281,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             by = re.search(r"\b([a-z]+) by\s+$", sentence[:s])
             if (after and stem(after.group(1)) in terms) or (by and stem(by.group(1)) in terms):
                 bonus += 0.5
-                agents.add((s, e))
+                bound.add((s, e))
             found.append((s, e, bonus))
     elif qtype == NAMES:
         for m in _NAME_LIST_RE.finditer(sentence):
@@ -269,7 +299,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 found.append((0, closing, 0.05))
         if not found and (said := reported_speech(sentence)):
             found.append((said.start, said.end, 0.0))
-    spans = [Span(s, e, score + _proximity((s, e), anchors), (s, e) in agents) for s, e, score in found if e > s]
+    spans = [Span(s, e, score + _proximity((s, e), anchors), (s, e) in bound) for s, e, score in found if e > s]
     spans.sort(key=lambda sp: -sp.score)
     return spans
 
