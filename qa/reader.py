@@ -11,7 +11,7 @@ import numpy as np
 from index.store import IndexData
 from qa.lexical import BM25, normalise, stem
 from qa.retrieval import Hit
-from qa.spans import AMOUNT, PHRASE_FOUND, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
+from qa.spans import AMOUNT, NAMES, PHRASE_FOUND, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -80,6 +80,8 @@ def rank_sentences(
     dense = vectors @ query_vector
 
     terms = {t: bm25.idf_of(t) for t in question_terms(question)}
+    if qtype == NAMES:
+        terms.pop(stem("names"), None)  # the question's form, not its topic ("Balenciaga names Kim ...")
     for t in question_terms(context):  # earlier turns count, but less than this turn's words
         terms.setdefault(t, 0.3 * bm25.idf_of(t))
     total = sum(terms.values())

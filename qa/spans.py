@@ -67,7 +67,21 @@ class Span:
     bound: bool = False
 
 
+_LEAD_IN = re.compile(
+    r"^\s*(?:according to [^,?]{1,60}|(?:in|during|back in|by) (?:early |late |mid-?)?(?:19|20)\d{2}|"
+    r"(?:last|this) (?:year|month|week)|at the time|back then|in (?:his|her|their|its) (?:statement|post|words)),\s*",
+    re.I,
+)
+
+
+def core_question(question: str) -> str:
+    """The question without a lead-in ("According to one critic, ...", "In 2022, ..."): its shape, the
+    wh-word and verb that say what kind of answer it wants, starts after it."""
+    return _LEAD_IN.sub("", question, count=1)
+
+
 def question_type(question: str) -> str:
+    question = core_question(question)
     q = normalise(question).strip()
     if re.match(r"^(what|which) (are|were) (the )?names\b", q) or re.match(
         r"^who (are|were) (all )?(the|her|his|their)\b", q
@@ -125,6 +139,7 @@ def entity_head(question: str) -> str | None:
 
 def counted_noun(question: str) -> str | None:
     """The stem of what a "how many X" question counts ("how many Instagram followers" -> follower)."""
+    question = core_question(question)
     m = re.match(rf"^\s*how many\s+((?:[a-z]+\s+){{0,3}}?)([a-z]+)\s+{_AUX}\b", normalise(question))
     if not m:
         m = re.match(r"^\s*how many\s+()([a-z]+)", normalise(question))
@@ -193,6 +208,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     """Possible short answers in `sentence` for a question of type `qtype`, best first."""
     terms = question_terms(question)
     anchors = _word_positions(sentence, terms)
+    question = core_question(question)  # the words above count in full; the shape below starts after a lead-in
     found: list[tuple[int, int, float]] = []
     bound: set[tuple[int, int]] = set()
     if qtype == DATE:
@@ -308,18 +324,17 @@ _PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "abo
 _STOP_PHRASE = re.compile(r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|after|before|when)\s")
 
 
-def tail_phrase(sentence: str, question: str) -> Span | None:
-    """The phrase after the question's last verb/preposition; retried without a trailing "about X"."""
-    span = _tail_phrase(sentence, question)
-    if span is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
-        span = _tail_phrase(sentence, m.group(1) + "?")
-    return span
+def tail_key(question: str) -> list[str] | None:
+    """Stems of the verb/preposition a question ends on ("dressed in?", "holding?", "built on?"), whose
+    object is the answer; a trailing "about X" is dropped first when nothing else ends it."""
+    key = _tail_key(question)
+    if key is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
+        key = _tail_key(m.group(1) + "?")
+    return key
 
 
-def _tail_phrase(sentence: str, question: str) -> Span | None:
-    """For questions ending on a verb or preposition ("dressed in?", "holding?", "held with?"): the words that
-    follow those same words in the sentence, up to the end of the phrase."""
-    words = re.findall(r"[a-z’'-]+", normalise(question))
+def _tail_key(question: str) -> list[str] | None:
+    words = re.findall(r"[a-z0-9’'-]+", normalise(question))  # "... in 2024?" does not end on "in"
     while words and words[-1] in {"there", "then", "it", "them", "him", "her", "this", "that"}:
         words = words[:-1]  # "what did she wear there?": the verb is what matters
     if len(words) < 3:
@@ -332,33 +347,52 @@ def _tail_phrase(sentence: str, question: str) -> Span | None:
     )
     asks_object = subject_before and bool(re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question)))
     if last in _PREPOSITIONS:
-        key = words[-2:]
-    elif last not in STOPWORDS and (
+        return [stem(w) for w in words[-2:]]
+    if last not in STOPWORDS and (
         last.endswith(("ing", "ed"))
         or asks_object
         # "-s" makes a verb only after an adverb or pronoun ("strongly condemns"), else a plural ("images")
         or (last.endswith("s") and (words[-2].endswith("ly") or words[-2] in {"she", "he", "it", "who"}))
     ):
-        key = words[-1:]
-    else:
+        return [stem(last)]
+    return None
+
+
+# Verbs that are prepositions too: after a linking verb ("looked like bondage gear") they are not the verb.
+_ALSO_PREPOSITIONS = {"like"}
+_LINKING = {"look", "looks", "looked", "looking", "seem", "seems", "seemed", "sound", "sounds", "sounded", "feel",
+            "feels", "felt", "is", "was", "are", "were", "be", "just", "more", "much"}  # fmt: skip
+
+
+def tail_phrase(sentence: str, question: str) -> Span | None:
+    """The words that follow the question's final verb/preposition (`tail_key`) in the sentence, up to the
+    end of the phrase."""
+    want = tail_key(question)
+    if want is None:
         return None
     tokens = list(re.finditer(r"[A-Za-z’'-]+", sentence))
     stems = [stem(normalise(t.group())) for t in tokens]
-    want = [stem(w) for w in key]
     for i in range(len(tokens) - len(want), -1, -1):
-        if stems[i : i + len(want)] == want:
-            start = tokens[i + len(want) - 1].end()
-            rest = sentence[start:]
-            lead = len(rest) - len(rest.lstrip(' “”"‘’'))
-            start += lead
-            stop = _STOP_PHRASE.search(sentence, start)
-            end = stop.start() if stop else len(sentence)
-            phrase_words = sentence[start:end].split()
-            if not phrase_words:
-                return None
-            if len(phrase_words) > 12:
-                end = start + len(" ".join(phrase_words[:12]))
-            return Span(start, end, PHRASE_FOUND)
+        if stems[i : i + len(want)] != want:
+            continue
+        if (
+            len(want) == 1
+            and tokens[i].group().lower() in _ALSO_PREPOSITIONS
+            and i > 0
+            and tokens[i - 1].group().lower() in _LINKING
+        ):
+            continue
+        start = tokens[i + len(want) - 1].end()
+        rest = sentence[start:]
+        start += len(rest) - len(rest.lstrip(' “”"‘’'))
+        stop = _STOP_PHRASE.search(sentence, start)
+        end = stop.start() if stop else len(sentence)
+        phrase_words = sentence[start:end].split()
+        if not phrase_words:
+            return None
+        if len(phrase_words) > 12:
+            end = start + len(" ".join(phrase_words[:12]))
+        return Span(start, end, PHRASE_FOUND)
     return None
 
 
@@ -376,6 +410,44 @@ def reported_speech(sentence: str) -> Span | None:
         return None
     end = len(sentence.rstrip().rstrip(".!?"))
     return Span(m.end(), end, PHRASE_FOUND) if end > m.end() else None
+
+
+_DESCRIBE_Q = re.compile(
+    r"^\s*how (?:did|does|do|has|had|would) .+? (?:describe|describes|described|characteri[sz]e|portray|call)\s+"
+    r"(?:(herself|himself|themselves|itself|myself)|.+)"
+)
+_AS_ROLE = re.compile(
+    r"\b(?:[Aa]s|herself as|himself as|themselves as|itself as)\s+((?:a|an|the)\s+[\w’'-]+(?:\s+[\w’'-]+){0,4}?)"
+    r"(?=,|;|:|—|\s(?:I|she|he|we|they|it)\b)"
+)
+
+
+def description(sentence: str, question: str) -> Span | None:
+    """For "how did X describe herself/his part": the role she took ("as a mother of four") or, describing
+    anything else, what X said about it in reported speech ("that he had minimal involvement")."""
+    m = _DESCRIBE_Q.match(normalise(question))
+    if not m:
+        return None
+    if m.group(1):
+        found = _AS_ROLE.search(sentence)
+        return Span(found.start(1), found.end(1), PHRASE_FOUND) if found else None
+    return reported_speech(sentence)
+
+
+_FEEL_Q = re.compile(r"^\s*how (?:did|does|do|has|had|would) .+? (?:feel|felt|react|respond)\b")
+_FEELING = re.compile(
+    r"\b(?:was|were|is|are|been|felt|feel|feels|being)\s+(?:(?:so|very|deeply|really|left|absolutely)\s+)?"
+    r"((?:[“\"‘]?[a-z]+(?:ed|en)[”\"’]?)(?:(?:,\s*|\s+and\s+|\s+or\s+)[“\"‘]?[a-z]+(?:ed|en)[”\"’]?){0,2})"
+    r"(?=\s+(?:by|about|at|over|that)\b|[,.;]|$)"  # not "with": "associated with" is no feeling
+)
+
+
+def feeling(sentence: str, question: str) -> Span | None:
+    """For "how did X feel about Y": the feeling words after a copula ("she was “disgusted” and “shaken” by")."""
+    if not _FEEL_Q.match(normalise(question)):
+        return None
+    m = _FEELING.search(sentence)
+    return Span(m.start(1), m.end(1), PHRASE_FOUND) if m else None
 
 
 _REASON = re.compile(r"\b(?<!not )(because|since|due to|as a result of|over|for fear of)\s", re.I)
@@ -442,8 +514,13 @@ def short_answer(sentence: str, qtype: str, question: str, context: str = "") ->
     the answer (the verb it follows, "why") comes from this turn's question alone.
     """
     if qtype in (SENTENCE, QUOTE):
-        for finder in (tail_phrase, reason_clause, role_phrase, action_phrase):
-            if span := finder(sentence, question):
+        core = core_question(question)
+        # A question ending on its verb ("built on?") wants that verb's object, whatever else the sentence has.
+        finders = (
+            (tail_phrase,) if tail_key(core) else (reason_clause, role_phrase, action_phrase, description, feeling)
+        )
+        for finder in finders:
+            if span := finder(sentence, core):
                 return span
     if qtype == SENTENCE:
         return Span(0, len(sentence), 1.0)
@@ -467,4 +544,10 @@ def trim_span(text: str, start: int, end: int, whole: bool) -> tuple[int, int]:
         s += 1
     while e > s and text[e - 1] in tail:
         e -= 1
+    # “disgusted” and “shaken”: marks that open and close inside the answer stay, or it reads unbalanced.
+    marks = [c for c in text[s:e] if c in "“”"]
+    if marks and marks[0] == "”" and s > start and text[s - 1] == "“":
+        s -= 1
+    if marks and marks[-1] == "“" and e < end and text[e] == "”":
+        e += 1
     return (s, e) if e > s else (start, end)

@@ -45,6 +45,11 @@ ANSWERABLE = [
     ("Who is Kim Kardashian's ex-husband?", "Kanye West", {D001, D002, D003}),
     ("Where was Kim photographed on November 6, 2023?", "New York City", {D003}),
     ("When was the Angie Martinez episode released?", "Monday", {D000}),
+    ("How old is North?", "10", {D002}),
+    # Reported speech, self-descriptions and feelings: phrases, not named things.
+    ("What did the photographer say about his involvement in the teddy bear ad?", "minimal involvement", {D003}),
+    ("How did Kim describe herself in her statement about the images?", "mother of four", {D001, D003, D004}),
+    ("How did Kim feel about the campaign images?", "shaken|disgusted", {D001, D002, D003, D004}),
     # Paraphrases: few words in common with the text.
     ("Why did Balenciaga cut ties with West?", "antisemitic statements", {D003}),
     ("Which couture show did Kim walk?", "Paris|51st Couture Show", {D001, D004}),

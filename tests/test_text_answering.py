@@ -8,7 +8,7 @@ from qa.conversation import Message, parse_history, resolve
 from qa.errors import QuestionError
 from qa.lexical import BM25, tokens
 from qa.settings import Settings
-from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, question_type, short_answer
+from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, question_type, short_answer
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,14 @@ def test_question_type(question: str, kind: str) -> None:
             "As a mother of four, I have been shaken by the images.",
         ),
         ("Where was she photographed?", "Kim Kardashian on November 6, 2023, in New York City.", "New York City"),
+        # an age: the newspaper apposition after the asked name, not another child's, not a count
+        (
+            "How old is her daughter North?",
+            "She has four kids, North, 10, Saint, 8, and Chicago, 6, with West.",
+            "10",
+        ),
+        ("How old is the designer?", "The 42-year-old designer has three kids.", "42"),
+        ("Which company owns the label?", "Its owner Demna is owning up to it, said the Kering-owned label.", "Kering"),
     ],
 )
 def test_short_answer_is_a_verbatim_span(question: str, sentence: str, expected: str) -> None:
@@ -68,6 +76,13 @@ def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
     assert short_answer("She posted three stories.", AMOUNT, "How much was she paid?") is None
     # A year is not an amount.
     assert short_answer("It happened in 2022.", AMOUNT, "How many were there?") is None
+    # Nor is the day of a date, nor a count an age.
+    assert short_answer("Kim Kardashian on November 6, 2023, in New York City.", AMOUNT, "How old is Kim?") is None
+    assert short_answer("She shares four kids with West.", AMOUNT, "How old is she?") is None
+    # "associated with" is no feeling.
+    assert short_answer("She has long been associated with the brand.", SENTENCE, "How did she feel?") == Span(
+        0, 44, 1.0
+    )
 
 
 def test_follow_up_folds_in_the_previous_exchange() -> None:
@@ -177,6 +192,43 @@ def test_settings_read_env_and_flags_override() -> None:
             "In November, Balenciaga pulled the ads from online.",
             "pulled the ads from online",
         ),
+        # what did X say, without quote marks -> the reported clause
+        (
+            "What did he say about his involvement?",
+            "At the time, photographer Gabriele Galimberti told Newyork Verified that he had minimal involvement in"
+            " the ad.",
+            "he had minimal involvement in the ad",
+        ),
+        # how did X describe herself -> the role she speaks as; describe anything else -> what X said of it
+        (
+            "How did she describe herself when she said she was shaken?",
+            "“As a mother of four, I have been shaken by the disturbing images.",
+            "a mother of four",
+        ),
+        (
+            "How did the photographer describe his part in the ad?",
+            "Galimberti told a reporter that he was simply asked to point and shoot.",
+            "he was simply asked to point and shoot",
+        ),
+        # how did X feel -> the feeling words after a copula, quote marks kept balanced
+        (
+            "How did Kim feel about the images?",
+            "Kardashian, who has long been associated with the brand, said that she was “disgusted” and “shaken”"
+            " by the images.",
+            "“disgusted” and “shaken”",
+        ),
+        # a lead-in ("According to one critic,") does not hide the question's shape; "looked like" is no liking
+        (
+            "According to one critic, what does Kim like?",
+            "The bags looked like bondage gear, and one critic said she likes to be in drama.",
+            "to be in drama",
+        ),
+        # "... in 2024?" does not end on a preposition: the role is still asked for
+        (
+            "What is Kim's role with the brand in 2024?",
+            "Kim Kardashian is a brand ambassador for Balenciaga.",
+            "brand ambassador",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
@@ -191,11 +243,29 @@ def test_phrase_answers_are_verbatim_spans(question: str, sentence: str, expecte
     assert sentence[span.start : span.end] == expected
 
 
+def test_question_ending_on_its_verb_wants_that_verbs_object_only() -> None:
+    # "built on?" asks what it is built on: a role elsewhere in a sentence is no answer to it.
+    sentence = "Kim Kardashian is a brand ambassador for Balenciaga."
+    question = "What is her relationship with Balenciaga built on?"
+    assert short_answer(sentence, question_type(question), question) == Span(0, len(sentence), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("According to one critic, when did she post it?", DATE),
+        ("In 2022, what did Kim say about the brand?", QUOTE),
+        ("Back then, who was the brand's creative director?", PERSON),
+    ],
+)
+def test_lead_in_does_not_change_the_question_type(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
 def test_plural_noun_at_the_end_is_not_taken_for_a_verb() -> None:
     sentence = "She said she was shaken by the images and that she was re-evaluating the relationship."
-    span = short_answer(
-        sentence, question_type("How did she feel about the images?"), "How did she feel about the images?"
-    )
+    question = "What was her view of the brand's images?"
+    span = short_answer(sentence, question_type(question), question)
     assert span is not None and sentence[span.start : span.end] == sentence
 
 
@@ -206,6 +276,7 @@ def test_plural_noun_at_the_end_is_not_taken_for_a_verb() -> None:
         ("over his string of antisemitic statements.", False, "over his string of antisemitic statements"),
         ("“We sincerely apologize for any offense.", True, "We sincerely apologize for any offense."),
         ("“”", False, "“”"),  # nothing left: keep the span rather than return an empty answer
+        ("“disgusted” and “shaken”", False, "“disgusted” and “shaken”"),  # marks inside stay balanced
     ],
 )
 def test_answer_spans_lose_dangling_quote_marks_and_punctuation(text: str, whole: bool, expected: str) -> None:
