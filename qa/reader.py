@@ -48,6 +48,31 @@ def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
     return frozenset(_WORD.findall(normalise(sentence[span.start : span.end])))
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_LOOKING_BACK = re.compile(r"\b(?:at the time|back then|initially|originally|previously|then)\b", re.I)
+
+
+def asked_year(question: str) -> str | None:
+    """The year a question is pinned to ("In 2022, what ...", "... in 2024?")."""
+    m = re.search(r"\b(?:in|during|of|back in|by)\s+((?:19|20)\d{2})\b", question, re.I)
+    return m.group(1) if m else None
+
+
+def _about_year(index: IndexData, sid: int, year: str) -> bool:
+    """Whether a sentence can speak of `year`: its article is of that year, or it (or the sentence before)
+    names the year, or it looks back itself ("at the time", "initially")."""
+    sentence = index.sentences[sid]
+    date = index.documents[sentence.doc_id].date
+    if date is None or date[:4] == year:
+        return True
+    texts = [sentence.text]
+    if sid > 0 and index.sentences[sid - 1].doc_id == sentence.doc_id:
+        texts.append(index.sentences[sid - 1].text)
+    if any(year in _YEAR.findall(t) for t in texts):
+        return True
+    return date[:4] > year and bool(_LOOKING_BACK.search(sentence.text))
+
+
 def confidence_of(score: float, type_ok: bool) -> float:
     """Squash the sentence score to 0..1; the abstention threshold on it is calibrated by `qa eval` sweeps.
 
@@ -98,6 +123,7 @@ def rank_sentences(
     first.sort(key=lambda f: -f[0])
 
     noun = counted_noun(question) if qtype == AMOUNT else None
+    year = asked_year(question)
     base = []
     for score, i, cov in first[:SPAN_POOL]:
         sid = int(ids[i])
@@ -118,6 +144,8 @@ def rank_sentences(
             score += PHRASE_BONUS  # shaped like an answer: a reason for "why", a role for "what role"
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
             score -= 0.1  # questions and headline fragments are rarely answers
+        if year and not _about_year(index, sid, year):
+            score -= 0.1  # "in 2022, what did she say": a 2024 article's words are about 2024 unless it says so
         base.append((score, i, span, type_ok, cov))
     base.sort(key=lambda b: -b[0])
 

@@ -303,9 +303,13 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
         for m in _NAME_LIST_RE.finditer(sentence):
             found.append((m.start(), m.end(), 0.5))
     elif qtype == QUOTE:
+        topic = quote_topic(question)
         for m in _QUOTE_RE.finditer(sentence):
             g = next(i for i in (1, 2, 3) if m.group(i) is not None)
-            found.append((m.start(g), m.end(g), 0.1 * min(len(m.group(g)) / 80, 1.0)))
+            s, e = m.start(g), m.end(g)
+            if topic:
+                s, e = focus_clause(sentence, s, e, topic)
+            found.append((s, e, 0.1 * min(len(m.group(g)) / 80, 1.0)))
         if not found:
             # The sentence splitter cuts long quotes: an opening mark with no close, or a close with no opening.
             opening, closing = sentence.find("“"), sentence.rfind("”")
@@ -318,6 +322,38 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     spans = [Span(s, e, score + _proximity((s, e), anchors), (s, e) in bound) for s, e, score in found if e > s]
     spans.sort(key=lambda sp: -sp.score)
     return spans
+
+
+def quote_topic(question: str) -> dict[str, float]:
+    """Stems of what a "what did X say about <topic>" question asks about, weighted: the head of the phrase
+    ("relationship" in "her relationship with Balenciaga") counts double."""
+    m = re.search(r"\babout\s+(?:(?:his|her|their|its|the|a|an)\s+)?([^?]+)", normalise(core_question(question)))
+    if not m:
+        return {}
+    stems = [stem(w) for w in re.findall(r"[a-z0-9]+", m.group(1)) if w not in STOPWORDS]
+    weights = dict.fromkeys(stems, 1.0)
+    if stems:
+        weights[stems[0]] = 2.0
+    return weights
+
+
+_CLAUSE_BREAK = re.compile(r",\s+|\s+[—–-]\s+|;\s+")
+
+
+def focus_clause(sentence: str, start: int, end: int, topic: dict[str, float]) -> tuple[int, int]:
+    """A long quote narrowed to the clause about `topic` ("..., I am re-evaluating my relationship with the
+    brand, basing it off ..." about her relationship); short quotes, or no such clause, stay whole."""
+    if len(sentence[start:end].split()) <= 15:
+        return start, end
+    bounds = [start] + [m.end() for m in _CLAUSE_BREAK.finditer(sentence, start, end)] + [end]
+    best, best_hits = (start, end), 0.0
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        clause_end = a + len(sentence[a:b].rstrip(" ,;—–-"))
+        words = re.findall(r"[a-z0-9]+", normalise(sentence[a:clause_end]))
+        hits = sum(topic.get(w, 0.0) for w in {stem(w) for w in words})
+        if hits > best_hits and len(words) >= 4:
+            best, best_hits = (a, clause_end), hits
+    return best
 
 
 _PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}
@@ -400,7 +436,10 @@ _SPEECH_VERB = (
     r"(?:said|says|say|told|tells|wrote|writes|added|adds|claimed|claims|stated|states|explained|explains|"
     r"insisted|insists|admitted|admits|revealed|reveals|noted|notes|argued|argues|maintained|maintains)"
 )
-_REPORTED = re.compile(rf"\b{_SPEECH_VERB}\b(?:\s+(?!that\b)[\w’'.-]+){{0,4}}?\s+that\s+(?=\S)")
+# "told Newyork Verified that he ...", or with the "that" left out: "said she was ..."
+_REPORTED = re.compile(
+    rf"\b{_SPEECH_VERB}\b(?:(?:\s+(?!that\b)[\w’'.-]+){{0,4}}?\s+that\s+(?=\S)|\s+(?=(?:she|he|they|we|I)\s+[a-z]))"
+)
 
 
 def reported_speech(sentence: str) -> Span | None:

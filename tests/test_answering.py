@@ -150,6 +150,16 @@ def test_question_about_the_past_is_not_pushed_to_the_present(engine) -> None:
     assert "re-evaluating" in answer.sentence or "reevaluating" in answer.sentence
 
 
+def test_question_pinned_to_a_year_is_answered_from_that_year(engine) -> None:
+    # A 2024 article's statement is about 2024 unless it says otherwise; what was said in 2022 is the answer.
+    answer = engine.ask("In 2022, what did Kim say about her relationship with the brand?")
+    assert not answer.abstained
+    assert "reevaluating" in answer.answer.replace("-", "") and "relationship" in answer.answer
+    first = answer.citations[0]
+    assert (first.date or "2022")[:4] == "2022" or "2022" in first.quote
+    assert_cites_exactly(engine, answer)
+
+
 def test_candidates_are_ranked_and_cited(engine) -> None:
     answer = engine.ask("Who is Balenciaga's creative director?", candidates=3)
     assert 1 < len(answer.candidates) <= 3

@@ -229,6 +229,13 @@ def test_settings_read_env_and_flags_override() -> None:
             "Kim Kardashian is a brand ambassador for Balenciaga.",
             "brand ambassador",
         ),
+        # what did X say about <topic>, from a long quote -> the clause about the topic
+        (
+            "What did Kim say about her relationship with the label?",
+            "“As for my future with Balenciaga, I am currently re-evaluating my relationship with the brand, basing"
+            " it off their willingness to accept accountability.”",
+            "I am currently re-evaluating my relationship with the brand",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
