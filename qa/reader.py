@@ -73,6 +73,15 @@ def _about_year(index: IndexData, sid: int, year: str) -> bool:
     return date[:4] > year and bool(_LOOKING_BACK.search(sentence.text))
 
 
+def _introduces(index: IndexData, sid: int) -> bool:
+    """A sentence that ends on a comma or colon introduces the next one (a quote, a list)."""
+    return (
+        index.sentences[sid].text.rstrip().endswith((",", ":"))
+        and sid + 1 < len(index.sentences)
+        and index.sentences[sid + 1].doc_id == index.sentences[sid].doc_id
+    )
+
+
 def confidence_of(score: float, type_ok: bool) -> float:
     """Squash the sentence score to 0..1; the abstention threshold on it is calibrated by `qa eval` sweeps.
 
@@ -119,7 +128,11 @@ def rank_sentences(
         cov = _coverage(stems[sid], terms, total)
         if sid > 0 and index.sentences[sid - 1].doc_id == index.sentences[sid].doc_id:
             cov = max(cov, 0.75 * _coverage(stems[sid] | stems[sid - 1], terms, total))
-        first.append((0.45 * float(dense[i]) + 0.35 * cov + 0.05 / (1 + rank_of[sid]), i, cov))
+        meaning = float(dense[i])
+        if _introduces(index, sid):  # "On November 23, they wrote:" means what the next sentence says
+            cov = max(cov, 0.75 * _coverage(stems[sid] | stems[sid + 1], terms, total))
+            meaning = max(meaning, 0.9 * float(index.sentence_vectors[sid + 1] @ query_vector))
+        first.append((0.45 * meaning + 0.35 * cov + 0.05 / (1 + rank_of[sid]), i, cov))
     first.sort(key=lambda f: -f[0])
 
     noun = counted_noun(question) if qtype == AMOUNT else None

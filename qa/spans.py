@@ -212,7 +212,10 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     found: list[tuple[int, int, float]] = []
     bound: set[tuple[int, int]] = set()
     if qtype == DATE:
+        wants_day = bool(re.search(r"\b(?:what|which) (?:date|day)\b", normalise(question)))
         for m in _DATE_RE.finditer(sentence):
+            if wants_day and not re.search(rf"{_MONTH}\s+{_DAY}\b|\b{_DAY}\s+{_MONTH}|{_WEEKDAY}", m.group()):
+                continue  # "on what date": "November 2022" is a month, not a date
             specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
             specific += 0.2 if re.search(r"\d", m.group()) else 0.0
             found.append((m.start(), m.end(), specific))
@@ -309,7 +312,10 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             s, e = m.start(g), m.end(g)
             if topic:
                 s, e = focus_clause(sentence, s, e, topic)
-            found.append((s, e, 0.1 * min(len(m.group(g)) / 80, 1.0)))
+            # The quote a speech verb introduces ("told Martinez that “...”") is the statement; a later one
+            # in the same sentence is usually a qualification of it.
+            governed = 0.3 if _INTRODUCED.search(sentence[: m.start()]) else 0.0
+            found.append((s, e, governed + 0.1 * min(len(m.group(g)) / 80, 1.0)))
         if not found:
             # The sentence splitter cuts long quotes: an opening mark with no close, or a close with no opening.
             opening, closing = sentence.find("“"), sentence.rfind("”")
@@ -433,13 +439,17 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
 
 
 _SPEECH_VERB = (
-    r"(?:said|says|say|told|tells|wrote|writes|added|adds|claimed|claims|stated|states|explained|explains|"
-    r"insisted|insists|admitted|admits|revealed|reveals|noted|notes|argued|argues|maintained|maintains)"
+    r"(?:said|says|say|told|tells|tell|wrote|writes|write|added|adds|add|claimed|claims|claim|stated|states|"
+    r"explained|explains|explain|insisted|insists|insist|admitted|admits|admit|revealed|reveals|reveal|noted|"
+    r"notes|argued|argues|argue|maintained|maintains|maintain)"
 )
 # "told Newyork Verified that he ...", or with the "that" left out: "said she was ..."
 _REPORTED = re.compile(
     rf"\b{_SPEECH_VERB}\b(?:(?:\s+(?!that\b)[\w’'.-]+){{0,4}}?\s+that\s+(?=\S)|\s+(?=(?:she|he|they|we|I)\s+[a-z]))"
 )
+
+
+_INTRODUCED = re.compile(rf"\b{_SPEECH_VERB}\b(?:\s+(?!that\b)[\w’'.-]+){{0,3}}?(?:\s+that|,|:)?\s*$")
 
 
 def reported_speech(sentence: str) -> Span | None:

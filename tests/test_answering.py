@@ -160,6 +160,14 @@ def test_question_pinned_to_a_year_is_answered_from_that_year(engine) -> None:
     assert_cites_exactly(engine, answer)
 
 
+def test_sentence_introducing_a_quote_is_read_with_it(engine) -> None:
+    # "On November 23, they wrote," says nothing of an apology; the quote after it does.
+    answer = engine.ask("On what day did the brand post its holiday campaign apology?")
+    assert answer.answer == "November 23"
+    assert answer.citations[0].doc_id == D001
+    assert_cites_exactly(engine, answer)
+
+
 def test_candidates_are_ranked_and_cited(engine) -> None:
     answer = engine.ask("Who is Balenciaga's creative director?", candidates=3)
     assert 1 < len(answer.candidates) <= 3

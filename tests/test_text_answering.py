@@ -76,6 +76,8 @@ def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
     assert short_answer("She posted three stories.", AMOUNT, "How much was she paid?") is None
     # A year is not an amount.
     assert short_answer("It happened in 2022.", AMOUNT, "How many were there?") is None
+    # "On what date" wants a day: a month is no answer to it.
+    assert short_answer("It faced backlash in November 2022.", DATE, "On what date did it apologize?") is None
     # Nor is the day of a date, nor a count an age.
     assert short_answer("Kim Kardashian on November 6, 2023, in New York City.", AMOUNT, "How old is Kim?") is None
     assert short_answer("She shares four kids with West.", AMOUNT, "How old is she?") is None
@@ -235,6 +237,13 @@ def test_settings_read_env_and_flags_override() -> None:
             "“As for my future with Balenciaga, I am currently re-evaluating my relationship with the brand, basing"
             " it off their willingness to accept accountability.”",
             "I am currently re-evaluating my relationship with the brand",
+        ),
+        # several quotes: the one a speech verb introduces is the statement, a later one qualifies it
+        (
+            "What did Kim tell Martinez is impossible?",
+            "She told Martinez that “you definitely can’t win” in these situations “unless they heard what they"
+            " wanted to hear.”",
+            "you definitely can’t win",
         ),
         # names of -> the list
         (
