@@ -499,6 +499,42 @@ def feeling(sentence: str, question: str) -> Span | None:
     return Span(m.start(1), m.end(1), PHRASE_FOUND) if m else None
 
 
+_MANNER_Q = re.compile(
+    r"^\s*[Hh]ow (?:did|does|do|has|had|will|would|could|can|was|were|is) "
+    r"(?:[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*|(?:the|a|an|his|her|its|their)\s+[a-z]+|[a-z]+)\s+([a-z]+)\b"
+)
+_MEANS = re.compile(r"\s(?:via|through|by|with|in a|in an|on (?:his|her|its|their|the))\s")
+
+
+def manner(sentence: str, question: str) -> Span | None:
+    """For "how did X <verb>": the means ("via three Instagram Stories", "by posting ...") or the participle
+    clause that carries the verb ("posted on his Instagram, personally apologizing for the images")."""
+    m = _MANNER_Q.match(question)
+    if not m or m.group(1) in STOPWORDS:
+        return None
+    want = stem(m.group(1))
+    for t in re.finditer(r"[A-Za-z’'-]+", sentence):
+        if stem(normalise(t.group())) != want:
+            continue
+        before = sentence[: t.start()]
+        if t.group().endswith("ing"):
+            if re.search(r"\bby\s+$", before):
+                return _clause(sentence, before.rstrip().rfind("by"))
+            lead = re.search(r",\s+(?:[a-z]+ly\s+)?$", before)
+            if lead:
+                # the clause before the participle is what was done: "posted on his Instagram"
+                prev = before[: lead.start()].rfind(",")
+                start = prev + 1 if prev >= 0 else 0
+                start += len(sentence[start:]) - len(sentence[start:].lstrip())
+                end = _clause(sentence, t.start())
+                return Span(start, end.end if end else t.end(), PHRASE_FOUND)
+            continue
+        means = _MEANS.search(sentence, t.end())
+        if means and not _STOP_PHRASE.search(sentence, t.end(), means.start()):
+            return _clause(sentence, means.start() + 1, max_words=10)
+    return None
+
+
 _REASON = re.compile(r"\b(?<!not )(because|since|due to|as a result of|over|for fear of)\s", re.I)
 _ROLE_Q = re.compile(r"^\s*what\s+(is|was|are|were)\b.*\b(role|position|job|title|relationship|status)\b")
 _ROLE = re.compile(
@@ -556,6 +592,10 @@ def role_phrase(sentence: str, question: str) -> Span | None:
 PHRASE_FOUND = 1.5  # score of a span found by a phrase finder (why-clause, role, tail phrase)
 
 
+# Finders for questions that do not end on their verb, each keyed to a question shape ("why", "how did X feel").
+_SHAPE_FINDERS = (reason_clause, role_phrase, action_phrase, description, feeling, manner)
+
+
 def short_answer(sentence: str, qtype: str, question: str, context: str = "") -> Span | None:
     """The best short answer inside `sentence`, or None when the sentence holds nothing of the asked type.
 
@@ -565,9 +605,7 @@ def short_answer(sentence: str, qtype: str, question: str, context: str = "") ->
     if qtype in (SENTENCE, QUOTE):
         core = core_question(question)
         # A question ending on its verb ("built on?") wants that verb's object, whatever else the sentence has.
-        finders = (
-            (tail_phrase,) if tail_key(core) else (reason_clause, role_phrase, action_phrase, description, feeling)
-        )
+        finders = (tail_phrase,) if tail_key(core) else _SHAPE_FINDERS
         for finder in finders:
             if span := finder(sentence, core):
                 return span

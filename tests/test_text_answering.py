@@ -245,6 +245,23 @@ def test_settings_read_env_and_flags_override() -> None:
             " wanted to hear.”",
             "you definitely can’t win",
         ),
+        # how did X <verb> -> the means, or the clause that carries the verb
+        (
+            "How did Balenciaga announce Kim as its ambassador?",
+            "On Monday, Balenciaga announced Kim Kardashian as their new brand ambassador via three Instagram Stories.",
+            "via three Instagram Stories",
+        ),
+        (
+            "How did he apologize?",
+            "Days later, Demna, the brand’s creative director, posted on his Instagram, personally apologizing for"
+            " the images.",
+            "posted on his Instagram, personally apologizing for the images",
+        ),
+        (
+            "How did the brand apologize?",
+            "The brand apologized by pulling the ads from online.",
+            "by pulling the ads from online",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
