@@ -9,9 +9,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.store import IndexData
-from qa.lexical import BM25, normalise, stem
+from qa.lexical import BM25, STOPWORDS, normalise, stem
 from qa.retrieval import Hit
-from qa.spans import AMOUNT, NAMES, PHRASE_FOUND, QUOTE, SENTENCE, Span, counted_noun, question_terms, short_answer
+from qa.spans import (
+    AMOUNT,
+    NAMES,
+    PHRASE_FOUND,
+    QUOTE,
+    SENTENCE,
+    Span,
+    core_question,
+    counted_noun,
+    question_terms,
+    short_answer,
+)
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -50,6 +61,28 @@ def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
 
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _LOOKING_BACK = re.compile(r"\b(?:at the time|back then|initially|originally|previously|then)\b", re.I)
+
+
+MISSING_NAME_PENALTY = 0.1  # per name (at most two) the passage never mentions
+
+
+def named_terms(question: str) -> list[frozenset[str]]:
+    """The names and numbers a question mentions (runs of capitalised words past its first word, digits),
+    each as the stems of its words, years left out: a passage that mentions none of a name's words ("Kardashian" will do
+    for "Kim Kardashian") is about something else, however close in meaning."""
+    names: list[frozenset[str]] = []
+    run: list[str] = []
+    words = re.findall(r"[A-Za-z0-9][\w’'-]*|[^\sA-Za-z0-9]", core_question(question))
+    for n, w in enumerate(words + ["."]):
+        if n > 0 and ((w[0].isupper() and w != "I") or w[0].isdigit()):
+            run.append(stem(normalise(re.sub(r"[’']s$", "", w))))
+            continue
+        # Years are checked against the article's date instead (`asked_year`).
+        parts = frozenset(x for x in run if x and x not in STOPWORDS and not _YEAR.fullmatch(x))
+        if parts:
+            names.append(parts)
+        run = []
+    return names
 
 
 def asked_year(question: str) -> str | None:
@@ -137,6 +170,8 @@ def rank_sentences(
 
     noun = counted_noun(question) if qtype == AMOUNT else None
     year = asked_year(question)
+    named = named_terms(question)
+    passage_stems: dict[int, frozenset[str]] = {}
     base = []
     for score, i, cov in first[:SPAN_POOL]:
         sid = int(ids[i])
@@ -157,6 +192,12 @@ def rank_sentences(
             score += PHRASE_BONUS  # shaped like an answer: a reason for "why", a role for "what role"
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
             score -= 0.1  # questions and headline fragments are rarely answers
+        if named:
+            cid = sentence.chunk_id
+            if cid not in passage_stems:
+                passage_stems[cid] = frozenset().union(*(stems[x] for x in index.chunk_sentence_ids[cid]))
+            missing = sum(not (name & (passage_stems[cid] | stems[sid])) for name in named)
+            score -= MISSING_NAME_PENALTY * min(missing, 2)  # about someone/something else
         if year and not _about_year(index, sid, year):
             score -= 0.1  # "in 2022, what did she say": a 2024 article's words are about 2024 unless it says so
         base.append((score, i, span, type_ok, cov))

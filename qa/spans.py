@@ -352,14 +352,21 @@ def focus_clause(sentence: str, start: int, end: int, topic: dict[str, float]) -
     if len(sentence[start:end].split()) <= 15:
         return start, end
     bounds = [start] + [m.end() for m in _CLAUSE_BREAK.finditer(sentence, start, end)] + [end]
-    best, best_hits = (start, end), 0.0
+    clauses = []
     for a, b in zip(bounds, bounds[1:], strict=False):
         clause_end = a + len(sentence[a:b].rstrip(" ,;—–-"))
-        words = re.findall(r"[a-z0-9]+", normalise(sentence[a:clause_end]))
+        clauses.append((a, clause_end, re.findall(r"[a-z0-9]+", normalise(sentence[a:clause_end]))))
+    best, best_hits = (start, end), 0.0
+    for n, (a, clause_end, words) in enumerate(clauses):
         hits = sum(topic.get(w, 0.0) for w in {stem(w) for w in words})
         if hits > best_hits and len(words) >= 4:
+            if _TOPIC_FRAME.match(sentence[a:clause_end]) and n + 1 < len(clauses):
+                a, clause_end = clauses[n + 1][:2]  # "As for my future, I am ...": the statement follows its frame
             best, best_hits = (a, clause_end), hits
     return best
+
+
+_TOPIC_FRAME = re.compile(r"(?:as for|as to|regarding|concerning|when it comes to|speaking of|about)\b", re.I)
 
 
 _PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}

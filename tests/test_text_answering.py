@@ -7,6 +7,7 @@ import pytest
 from qa.conversation import Message, parse_history, resolve
 from qa.errors import QuestionError
 from qa.lexical import BM25, tokens
+from qa.reader import named_terms
 from qa.settings import Settings
 from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, question_type, short_answer
 
@@ -238,6 +239,12 @@ def test_settings_read_env_and_flags_override() -> None:
             " it off their willingness to accept accountability.”",
             "I am currently re-evaluating my relationship with the brand",
         ),
+        (
+            "What did Kim say about her future with the label?",
+            "“As for my future with Balenciaga, I am currently re-evaluating my relationship with the brand, basing"
+            " it off their willingness to accept accountability.”",
+            "I am currently re-evaluating my relationship with the brand",
+        ),
         # several quotes: the one a speech verb introduces is the statement, a later one qualifies it
         (
             "What did Kim tell Martinez is impossible?",
@@ -317,3 +324,13 @@ def test_answer_spans_lose_dangling_quote_marks_and_punctuation(text: str, whole
 
     s, e = trim_span(text, 0, len(text), whole)
     assert text[s:e] == expected
+
+
+def test_names_in_a_question_are_grouped_so_one_word_of_a_name_will_do() -> None:
+    # A passage saying "Kardashian" mentions "Kim Kardashian"; "North" is a name of its own; years are
+    # checked against article dates instead.
+    assert named_terms("In 2022, what did Kim Kardashian's daughter North say?") == [
+        frozenset({"kim", "kardashian"}),
+        frozenset({"north"}),
+    ]
+    assert named_terms("What did Taylor Swift say in 2022?") == [frozenset({"taylor", "swift"})]
