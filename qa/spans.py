@@ -91,7 +91,7 @@ def question_type(question: str) -> str:
         r"^(when|what (date|day|year|month|time)|which (date|day|year|month)|on what (date|day))\b", q
     ) or re.search(r"\b(what|which) (date|day|year|month)\b", q):
         return DATE
-    if re.match(r"^(how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
+    if re.match(r"^((for )?how (much|many|old|long)|what (amount|number|sum|percentage)|at what (price|cost))\b", q):
         return AMOUNT
     if re.match(
         r"^(what|which) (is|was|were|are) (the|her|his|their|its|\w+'s) (price|cost|value|salary|fee|budget|revenue|"
@@ -147,7 +147,7 @@ def counted_noun(question: str) -> str | None:
 
 
 def wants_duration(question: str) -> bool:
-    return bool(re.match(r"^\s*how long\b", normalise(question)))
+    return bool(re.match(r"^\s*(?:for )?how long\b", normalise(question)))
 
 
 def wants_age(question: str) -> bool:
@@ -204,6 +204,33 @@ def _overlaps_question(text: str, terms: set[str]) -> bool:
     return bool(words) and all(w in terms for w in words)
 
 
+_MODIFIER = re.compile(r"[\w’'-]+")
+
+
+def _modified_heads(sentence: str, head: str, terms: set[str]) -> list[tuple[int, int, float]]:
+    """The asked-for noun with the words that tell which one it is: "what kind of photographer" ->
+    "documentary photographer", "which earlier campaign" -> "winter 2022 campaign" (lower-case things that
+    name-finding misses). Only when a modifier says something the question does not."""
+    found = []
+    tokens = list(_MODIFIER.finditer(sentence))
+    for n, t in enumerate(tokens):
+        if stem(normalise(t.group())) != head:
+            continue
+        first = n
+        while (
+            first > 0
+            and n - first < 3
+            and sentence[tokens[first - 1].end() : tokens[first].start()] == " "
+            and normalise(tokens[first - 1].group()) not in STOPWORDS
+            and not tokens[first - 1].group().endswith(("’s", "'s"))
+        ):
+            first -= 1
+        mods = [normalise(x.group()) for x in tokens[first:n]]
+        if mods and any(stem(w) not in terms for w in mods):
+            found.append((tokens[first].start(), t.end(), 0.45 + 0.1 * len(mods)))
+    return found
+
+
 def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     """Possible short answers in `sentence` for a question of type `qtype`, best first."""
     terms = question_terms(question)
@@ -238,11 +265,13 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
             if wants_money(question) and not money:
                 continue  # "how much was she paid": a bare count is no answer
-            if wants_duration(question) and not re.match(
-                r"\s*(years?|months?|weeks?|days?|hours?|minutes?|seasons?)\b", sentence[m.end() :], re.I
-            ):
-                continue  # "how long": a number without a unit of time is no answer
-            found.append((s, s + len(text), money))
+            end = s + len(text)
+            if wants_duration(question):
+                unit = re.match(r"\s*(years?|months?|weeks?|days?|hours?|minutes?|seasons?)\b", sentence[end:], re.I)
+                if not unit:
+                    continue  # "how long": a number without a unit of time is no answer
+                end += unit.end()  # "several years", not "several"
+            found.append((s, end, money))
     elif qtype in (PERSON, LOCATION):
         head = entity_head(question) or head_noun(question)
         asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", normalise(question)))
@@ -278,6 +307,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 continue
             if asks_who and re.search(r"\d", text):
                 continue  # people have no numbers in their names ("51st Couture Show" is not a who)
+            if re.fullmatch(r"[\d\s,.]+(?:st|nd|rd|th)?", text):
+                continue  # nor are things: a bare "2022" names nothing
             text_clean = re.sub(r"[’']s$", "", text)
             e = s + len(text_clean)
             bonus = 0.1 * min(len(words), 3)
@@ -302,6 +333,14 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 bonus += 0.5
                 bound.add((s, e))
             found.append((s, e, bonus))
+        if head and not asks_who:
+            # "what kind of photographer": the kind is the answer; "which photographer": a name, if any
+            kind = bool(
+                re.match(r"^\s*(?:\w+\s+)?(?:what|which)\s+(?:kind|type|sort|form)s?\s+of\b", normalise(question))
+            )
+            found.extend(
+                (a, b, score if kind else score - 1.0) for a, b, score in _modified_heads(sentence, head, terms)
+            )
     elif qtype == NAMES:
         for m in _NAME_LIST_RE.finditer(sentence):
             found.append((m.start(), m.end(), 0.5))
@@ -370,7 +409,9 @@ _TOPIC_FRAME = re.compile(r"(?:as for|as to|regarding|concerning|when it comes t
 
 
 _PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}
-_STOP_PHRASE = re.compile(r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|after|before|when)\s")
+_STOP_PHRASE = re.compile(
+    r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|after|before|when|until|once|as soon as|so that)\s"
+)
 
 
 def tail_key(question: str) -> list[str] | None:
@@ -397,6 +438,8 @@ def _tail_key(question: str) -> list[str] | None:
     asks_object = subject_before and bool(re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question)))
     if last in _PREPOSITIONS:
         return [stem(w) for w in words[-2:]]
+    if last in {"do", "be", "have", "get", "make"} and words[-2] == "to":
+        return [stem(w) for w in words[-2:]]  # "what does she want to do?": what follows "to do"
     if last not in STOPWORDS and (
         last.endswith(("ing", "ed"))
         or asks_object
@@ -516,6 +559,11 @@ _MEANS = re.compile(r"\s(?:via|through|by|with|in a|in an|on (?:his|her|its|thei
 def manner(sentence: str, question: str) -> Span | None:
     """For "how did X <verb>": the means ("via three Instagram Stories", "by posting ...") or the participle
     clause that carries the verb ("posted on his Instagram, personally apologizing for the images")."""
+    # "Through what / By what means did X post it?" asks the same as "How did X post it?"
+    question = re.sub(
+        r"^\s*(?:through|via|by) (?:what|which)(?: (?:means|way|channel|medium))?\b", "How", question, flags=re.I
+    )
+    question = re.sub(r"\b(?:try|tried|attempt|attempted|manage|managed) to ", "", question)  # "try to reach"
     m = _MANNER_Q.match(question)
     if not m or m.group(1) in STOPWORDS:
         return None

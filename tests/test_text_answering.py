@@ -82,6 +82,8 @@ def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
     # Nor is the day of a date, nor a count an age.
     assert short_answer("Kim Kardashian on November 6, 2023, in New York City.", AMOUNT, "How old is Kim?") is None
     assert short_answer("She shares four kids with West.", AMOUNT, "How old is she?") is None
+    # A bare year names nothing.
+    assert short_answer("It happened in 2022.", LOCATION, "In which city was he seen?") is None
     # "associated with" is no feeling.
     assert short_answer("She has long been associated with the brand.", SENTENCE, "How did she feel?") == Span(
         0, 44, 1.0
@@ -268,6 +270,35 @@ def test_settings_read_env_and_flags_override() -> None:
             "How did the brand apologize?",
             "The brand apologized by pulling the ads from online.",
             "by pulling the ads from online",
+        ),
+        # what kind of X -> X with the words that say which; which X -> a name when there is one
+        (
+            "What kind of photographer is he?",
+            "It was clicked by documentary photographer Platon.",
+            "documentary photographer",
+        ),
+        ("Which photographer clicked the portrait?", "It was clicked by documentary photographer Platon.", "Platon"),
+        (
+            "Which earlier campaign did Kim play a role in?",
+            "She also played a role in the winter 2022 campaign of the brand.",
+            "winter 2022 campaign",
+        ),
+        # a question led by a preposition keeps its shape
+        (
+            "Through what did Balenciaga post an apology?",
+            "Balenciaga posted an apology via an Instagram story as soon as the ad went viral.",
+            "via an Instagram story",
+        ),
+        ("For how long has she worn the brand?", "“For several years now, I have worn the brand.", "several years"),
+        (
+            "How did it try to reach her representative?",
+            "The site reached out to her representative via email.",
+            "via email",
+        ),
+        (
+            "What does Kim always want to do?",
+            "“I just always want to do the right thing,” she said.",
+            "the right thing",
         ),
         # names of -> the list
         (
