@@ -108,4 +108,19 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
             break
         used.append(earlier)
     context = " ".join(f"{q} {a}".strip() for q, a in reversed(used))
+    entity = _named_answer(used[0][1])
+    if entity and pronoun:
+        # "Newyork Verified." then "How did it reach her?": the pronoun is that name; the earlier question's
+        # other words (a photographer, a teddy bear ad) would pull the search back to the earlier passage.
+        return Resolved(question, f"{question} {entity}", context, True, None)
     return Resolved(question, f"{question} {context}", context, True, None)
+
+
+def _named_answer(answer: str) -> str | None:
+    """The name an answer consists of ("Newyork Verified.", "Platon", "Demna, the brand’s creative director"),
+    or None when the answer is more than a name."""
+    head = answer.split(",", 1)[0].strip().rstrip(".")
+    words = head.split()
+    if not 1 <= len(words) <= 4 or not all(w[:1].isupper() for w in words if w.lower() not in {"de", "van", "von"}):
+        return None
+    return head

@@ -97,8 +97,23 @@ def test_follow_up_folds_in_the_previous_exchange() -> None:
     ]
     r = resolve("How did he apologize?", history)
     assert r.is_follow_up
-    assert "creative director" in r.search_text and "Demna" in r.search_text
+    assert "Demna" in r.search_text and "creative director" in r.context
     assert "[1]" not in r.search_text and "Sources" not in r.search_text
+    # An answer that is more than a name is searched together with the question it answered.
+    history = [Message("user", "What did Balenciaga file against the set designer?"), Message("assistant", "a lawsuit")]
+    r = resolve("How much was it for?", history)
+    assert "set designer" in r.search_text and "a lawsuit" in r.search_text
+
+
+def test_follow_up_pronoun_for_a_named_answer_searches_that_name() -> None:
+    # "it" is Newyork Verified; the photographer and the ad of the earlier question are not what is asked.
+    history = [
+        Message("user", "Which outlet did photographer Gabriele Galimberti speak to about the teddy bear ad?"),
+        Message("assistant", "Newyork Verified [1]."),
+    ]
+    r = resolve("How did it try to reach Kardashian's representative?", history)
+    assert r.search_text == "How did it try to reach Kardashian's representative? Newyork Verified"
+    assert "Galimberti" in r.context
 
 
 def test_follow_up_uses_the_latest_topic_not_an_older_one() -> None:
