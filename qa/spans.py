@@ -416,11 +416,27 @@ _STOP_PHRASE = re.compile(
 
 def tail_key(question: str) -> list[str] | None:
     """Stems of the verb/preposition a question ends on ("dressed in?", "holding?", "built on?"), whose
-    object is the answer; a trailing "about X" is dropped first when nothing else ends it."""
-    key = _tail_key(question)
+    object is the answer; a trailing "about X" is dropped first when nothing else ends it. A question that
+    asks in place ("Turing machines are used to define what?") ends, in effect, just before its "what"."""
+    key = _in_place_key(question) or _tail_key(question)
     if key is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
         key = _tail_key(m.group(1) + "?")
     return key
+
+
+def _in_place_key(question: str) -> list[str] | None:
+    q = normalise(question)
+    if re.match(r"^\s*(?:what|which|who|whom|whose|when|where|why|how)\b", q):
+        return None
+    m = re.search(r"([a-z’'-]+)\s+([a-z’'-]+)\s+(?:what|which|whom)\b", q)
+    if not m:
+        return None
+    before, last = m.groups()
+    if last in _PREPOSITIONS:
+        return None if before in STOPWORDS else [stem(before), stem(last)]
+    if last in STOPWORDS or re.fullmatch(_AUX, last):
+        return None
+    return [stem(last)]
 
 
 def _tail_key(question: str) -> list[str] | None:

@@ -315,6 +315,17 @@ def test_settings_read_env_and_flags_override() -> None:
             "“I just always want to do the right thing,” she said.",
             "the right thing",
         ),
+        # a question that asks in place ends, in effect, before its "what"
+        (
+            "Turing machines are commonly employed to define what?",
+            "Turing machines are used to define complexity classes, among other things.",
+            "complexity classes",
+        ),
+        (
+            "A function problem is an example of what?",
+            "So a function problem is an example of a computational problem, where output is expected.",
+            "a computational problem",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
