@@ -45,7 +45,8 @@ _NAME_LIST_RE = re.compile(r"\b[A-Z][a-z]+(?:, (?:\d+, )?(?:and )?[A-Z][a-z]+){2
 _NAME_WORD = r"(?:[A-Z][\w’'.&-]*[\w.]|[A-Z])"
 _NUM_WORD = r"\d+(?:st|nd|rd|th)?"
 _NAME_RE = re.compile(
-    rf"(?:{_NUM_WORD}\s+)?{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?(?:{_NAME_WORD}|{_NUM_WORD}\b))*"
+    r"@[A-Za-z0-9_.]*[A-Za-z0-9_]"  # a social-media handle names an account ("@theshaderoom")
+    rf"|(?:{_NUM_WORD}\s+)?{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?(?:{_NAME_WORD}|{_NUM_WORD}\b))*"
 )
 _NOT_NAMES = {
     "the", "a", "an", "in", "on", "at", "but", "and", "so", "however", "though", "although", "after", "before",
@@ -53,6 +54,8 @@ _NOT_NAMES = {
     "those", "there", "then", "also", "even", "many", "some", "one", "another", "other", "following", "since",
     "moreover", "furthermore", "meanwhile", "later", "earlier", "today", "yesterday", "for", "with", "not",
     "what", "why", "who", "how", "where", "apart", "amid", "days", "now", "again", "last", "during", "ok",
+    "under", "through", "to", "into", "over", "among", "against", "within", "of", "from", "by", "via", "about",
+    "despite", "without", "unlike", "like", "according", "once", "until", "because", "here", "yet", "still",
 }  # fmt: skip
 _MONTHS_WEEKDAYS = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$")
 
@@ -125,10 +128,13 @@ def question_type(question: str) -> str:
 _AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)"
 
 
+_LEADING_PREPOSITION = r"on|in|at|for|from|with|by|under|through|to|into|during|over|among|against|within|of"
+
+
 def entity_head(question: str) -> str | None:
     """The stem of the noun a "(on) which/what <noun> <verb>..." question asks to name, if it asks that."""
     m = re.match(
-        rf"^\s*(?:on|in|at|for|from|with|by)?\s*(?:which|what)\s+(?!{_AUX}\b)((?:[a-z’'-]+\s+){{0,3}}?)"
+        rf"^\s*(?:{_LEADING_PREPOSITION})?\s*(?:which|what)\s+(?!{_AUX}\b)((?:[a-z’'-]+\s+){{0,3}}?)"
         rf"([a-z’'-]+)(?:'s)?\s+(?:also\s+|[a-z]+ly\s+)?(?:{_AUX}\b|[a-z]+(?:ed|s)\b)",
         normalise(question),
     )
@@ -275,6 +281,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     elif qtype in (PERSON, LOCATION):
         head = entity_head(question) or head_noun(question)
         asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", normalise(question)))
+        led = re.match(rf"^\s*({_LEADING_PREPOSITION})\s+(?:which|what)\b", normalise(question))
+        lead = led.group(1) if led else None
         for m in _NAME_RE.finditer(sentence):
             s, e = m.start(), m.end()
             # "Kering-owned" names Kering: a hyphen followed by lower case ends the name.
@@ -323,6 +331,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
             if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
                 bonus += 0.4
+            if qtype == PERSON and lead and re.search(rf"\b{lead}\s+(?:the\s+)?$", sentence[:s], re.I):
+                bonus += 0.4  # "Under which account ...?" -> "under @theshaderoom’s post"
+                bound.add((s, e))
             before = re.search(r"([a-z]+)[,]?\s+$", sentence[:s])  # a lower-case role word, not a name
             if qtype == PERSON and not stripped and before and stem(before.group(1)) in terms:
                 bonus += 0.4  # right after a word of the question: "set designer Nicholas Des Jardi"

@@ -326,6 +326,12 @@ def test_settings_read_env_and_flags_override() -> None:
             "So a function problem is an example of a computational problem, where output is expected.",
             "a computational problem",
         ),
+        # "<preposition> which X": the name after the same preposition; a handle is a name
+        (
+            "Under which Instagram account's post did a user comment?",
+            "In this regard, an Instagram user commented under @theshaderoom’s post on the same.",
+            "@theshaderoom",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
