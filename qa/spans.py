@@ -56,6 +56,9 @@ _NOT_NAMES = {
     "what", "why", "who", "how", "where", "apart", "amid", "days", "now", "again", "last", "during", "ok",
     "under", "through", "to", "into", "over", "among", "against", "within", "of", "from", "by", "via", "about",
     "despite", "without", "unlike", "like", "according", "once", "until", "because", "here", "yet", "still",
+    "perhaps", "most", "much", "more", "several", "such", "each", "every", "all", "both", "few", "his", "her",
+    "their", "our", "my", "your", "instead", "thus", "therefore", "indeed", "only", "whether", "unless", "upon",
+    "whereas", "whilst", "hence", "besides", "nevertheless", "nonetheless", "currently", "initially",
 }  # fmt: skip
 _MONTHS_WEEKDAYS = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$")
 
@@ -303,6 +306,12 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
                 stripped += 1
+            while (
+                stripped and words and words[0] in {"of", "the"}
+            ):  # "Court of Justice" less "Court" is no "of Justice"
+                s += len(words[0])
+                s += len(sentence[s:]) - len(sentence[s:].lstrip())
+                words = words[1:]
             while words and (words[-1].lower() in {"of", "the", "de", "da", "van", "von", "del"}):
                 e -= len(words[-1])
                 e = len(sentence[:e].rstrip())
