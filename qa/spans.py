@@ -306,9 +306,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
                 stripped += 1
-            while (
-                stripped and words and words[0] in {"of", "the"}
-            ):  # "Court of Justice" less "Court" is no "of Justice"
+            # "Court of Justice" less the question's "Court" is "Justice", not "of Justice"
+            while stripped and words and words[0] in {"of", "the"}:
                 s += len(words[0])
                 s += len(sentence[s:]) - len(sentence[s:].lstrip())
                 words = words[1:]
