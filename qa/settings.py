@@ -21,7 +21,7 @@ class Settings:
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
     index_type: str = "flat"  # QA_INDEX_TYPE: flat (exact), hnsw or ivf (approximate, large corpora)
     top_k: int = 5  # QA_TOP_K: passages retrieved per question
-    abstain_threshold: float = 0.78  # QA_ABSTAIN_THRESHOLD: below this confidence, abstain
+    abstain_threshold: float = 0.70  # QA_ABSTAIN_THRESHOLD: below this confidence, abstain (seed + heldout sweep)
     prompts_dir: Path = ROOT / "prompts"  # QA_PROMPTS_DIR: reply templates
     auto_build: bool = True  # QA_AUTO_BUILD: build/refresh the index at server start
     host: str = "127.0.0.1"  # QA_HOST
