@@ -107,7 +107,9 @@ def question_type(question: str) -> str:
         return AMOUNT
     if (
         re.search(
-            r"\bwhat (did|does|do|has|had|was|were|is) .*\b(say|said|write|wrote|tweet|tweeted|post|posted|state|"
+            # the verb, not the noun: "in his follow-up post" is no "what did he post"
+            r"\bwhat (did|does|do|has|had|was|were|is) .*\b(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bits )(?<!\bthe )"
+            r"(?<!\ba )(?<!-up )(say|said|write|wrote|tweet|tweeted|post|posted|state|"
             r"stated|claim|claimed|comment|commented|add|added|tell|told|quip|quipped|read|reads)\b",
             q,
         )

@@ -23,6 +23,7 @@ from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, ques
         ("Who photographed her?", PERSON),
         ("Which photographer took the portrait?", PERSON),
         ("What did Kanye West say about Balenciaga?", QUOTE),
+        ("What was Kanye West wearing in his follow-up post?", SENTENCE),  # "post" the noun, not the verb
         ("Where was Kim photographed?", LOCATION),
         ("Why did Balenciaga cut ties with West?", SENTENCE),
     ],
