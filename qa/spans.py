@@ -472,7 +472,12 @@ def _tail_key(question: str) -> list[str] | None:
     subject_before = len(original) >= 2 and (
         original[-2].lower() in {"she", "he", "they", "it", "i", "we", "you"} or original[-2][:1].isupper()
     )
-    asks_object = subject_before and bool(re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question)))
+    # "What does the fashion house embrace?": after do-support the last word is the main verb, unless a
+    # determiner or preposition says it is a noun ("... with the ads?").
+    noun_before = words[-2] in STOPWORDS or words[-2] in _PREPOSITIONS
+    asks_object = (subject_before or not noun_before) and bool(
+        re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question))
+    )
     if last in _PREPOSITIONS:
         return [stem(w) for w in words[-2:]]
     if last in {"do", "be", "have", "get", "make"} and words[-2] == "to":

@@ -333,6 +333,12 @@ def test_settings_read_env_and_flags_override() -> None:
             "In this regard, an Instagram user commented under @theshaderoom’s post on the same.",
             "@theshaderoom",
         ),
+        # do-support: "what does <noun phrase> <verb>?" ends on its verb
+        (
+            "What does the historic fashion house embrace?",
+            "“This historic fashion house embraces modernity, craftsmanship and takes an innovative approach.",
+            "modernity",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
