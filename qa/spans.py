@@ -117,6 +117,8 @@ def question_type(question: str) -> str:
         and q.startswith("what")
     ):
         return QUOTE
+    if re.match(r"^(what|which) (is|was|are|were) (the|her|his|their|its) (name|title)( of)?\b", q):
+        return PERSON  # "what was the name of the count of Apulia": a name
     if re.match(r"^(who|whom|whose)\b", q) or re.match(
         r"^(which|what) (person|people|man|woman|company|brand|designer|photographer|director|rapper|model|"
         r"publication|magazine|outlet|user|celebrity|star|podcast|fashion house|creative director|organi[sz]ation)\b",

@@ -24,6 +24,7 @@ from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, ques
         ("Which photographer took the portrait?", PERSON),
         ("What did Kanye West say about Balenciaga?", QUOTE),
         ("What was Kanye West wearing in his follow-up post?", SENTENCE),  # "post" the noun, not the verb
+        ("What was the name of the count of Apulia?", PERSON),
         ("Where was Kim photographed?", LOCATION),
         ("Why did Balenciaga cut ties with West?", SENTENCE),
     ],
