@@ -220,6 +220,12 @@ def _overlaps_question(text: str, terms: set[str]) -> bool:
 _MODIFIER = re.compile(r"[\w’'-]+")
 
 
+_MORE_PREPOSITIONS = {
+    "alongside", "beside", "besides", "near", "next", "among", "between", "within", "without", "onto", "over",
+    "under", "across", "through", "toward", "towards", "upon", "via", "against", "behind", "beyond", "during",
+}  # fmt: skip
+
+
 def _modified_heads(sentence: str, head: str, terms: set[str]) -> list[tuple[int, int, float]]:
     """The asked-for noun with the words that tell which one it is: "what kind of photographer" ->
     "documentary photographer", "which earlier campaign" -> "winter 2022 campaign" (lower-case things that
@@ -235,6 +241,7 @@ def _modified_heads(sentence: str, head: str, terms: set[str]) -> list[tuple[int
             and n - first < 3
             and sentence[tokens[first - 1].end() : tokens[first].start()] == " "
             and normalise(tokens[first - 1].group()) not in STOPWORDS
+            and normalise(tokens[first - 1].group()) not in _PREPOSITIONS | _MORE_PREPOSITIONS
             and not tokens[first - 1].group().endswith(("’s", "'s"))
         ):
             first -= 1
@@ -475,8 +482,8 @@ def _tail_key(question: str) -> list[str] | None:
         original[-2].lower() in {"she", "he", "they", "it", "i", "we", "you"} or original[-2][:1].isupper()
     )
     # "What does the fashion house embrace?": after do-support the last word is the main verb, unless a
-    # determiner or preposition says it is a noun ("... with the ads?").
-    noun_before = words[-2] in STOPWORDS or words[-2] in _PREPOSITIONS
+    # determiner or a nearby preposition (or "do" itself) says it is a noun ("do with the related pictures?").
+    noun_before = words[-2] in STOPWORDS or any(w in _PREPOSITIONS or w == "do" for w in words[-4:-1])
     asks_object = (subject_before or not noun_before) and bool(
         re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question))
     )
@@ -631,7 +638,9 @@ def manner(sentence: str, question: str) -> Span | None:
         means = _MEANS.search(sentence, t.end())
         if means and not _STOP_PHRASE.search(sentence, t.end(), means.start()):
             return _clause(sentence, means.start() + 1, max_words=10)
-    return None
+    # The verb put another way ("reach" / "contacted ... via email"): an explicit means still answers "how".
+    via = re.search(r"\s(?:via|by means of)\s", sentence)
+    return _clause(sentence, via.start() + 1, max_words=6) if via else None
 
 
 _REASON = re.compile(r"\b(?<!not )(because|since|due to|as a result of|over|for fear of)\s", re.I)
@@ -661,7 +670,11 @@ def action_phrase(sentence: str, question: str) -> Span | None:
     if not m:
         return None
     subject = m.group(1).split()[-1]
-    found = re.search(rf"\b{re.escape(subject)}(?:’s|'s)?\s+(?!is\b|was\b)([a-z])", sentence)
+    # what X did, not the auxiliary before it: "she has deleted the pictures" -> "deleted the pictures"
+    found = re.search(
+        rf"\b{re.escape(subject)}(?:’s|'s)?\s+(?:(?:has|have|had|also|then|later|quickly)\s+)*(?!is\b|was\b)([a-z])",
+        sentence,
+    )
     if not found:
         return None
     return _clause(sentence, found.start(1), max_words=8)

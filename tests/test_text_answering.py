@@ -340,6 +340,21 @@ def test_settings_read_env_and_flags_override() -> None:
             "“This historic fashion house embraces modernity, craftsmanship and takes an innovative approach.",
             "modernity",
         ),
+        (
+            "What did she do with the related pictures?",
+            "Since then, she has deleted all the pictures.",
+            "deleted all the pictures",
+        ),
+        (
+            "What kind of imagery were the models placed next to?",
+            "The campaign placed child models alongside fetish imagery.",
+            "fetish imagery",
+        ),
+        (
+            "How did it try to reach her representative?",
+            "Newyork Verified has contacted a representative of Kardashian via email.",
+            "via email",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
