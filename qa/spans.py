@@ -482,8 +482,8 @@ def _tail_key(question: str) -> list[str] | None:
         original[-2].lower() in {"she", "he", "they", "it", "i", "we", "you"} or original[-2][:1].isupper()
     )
     # "What does the fashion house embrace?": after do-support the last word is the main verb, unless a
-    # determiner or a nearby preposition (or "do" itself) says it is a noun ("do with the related pictures?").
-    noun_before = words[-2] in STOPWORDS or any(w in _PREPOSITIONS or w == "do" for w in words[-4:-1])
+    # determiner, or a preposition (or "do" itself) before it, says it is a noun ("do with the pictures?").
+    noun_before = words[-2] in STOPWORDS or any(w in _PREPOSITIONS or w == "do" for w in words[2:-1])
     asks_object = (subject_before or not noun_before) and bool(
         re.match(r"^\s*what\s+(did|does|do|will|would)\b", normalise(question))
     )

@@ -388,6 +388,13 @@ def test_lead_in_does_not_change_the_question_type(question: str, kind: str) -> 
     assert question_type(question) == kind
 
 
+def test_noun_after_a_preposition_is_not_taken_for_a_verb() -> None:
+    from qa.spans import tail_key
+
+    assert tail_key("What does the historic fashion house embrace?") == ["embrac"]
+    assert tail_key("What did the photographer say about his involvement in the teddy bear ad?") is None
+
+
 def test_plural_noun_at_the_end_is_not_taken_for_a_verb() -> None:
     sentence = "She said she was shaken by the images and that she was re-evaluating the relationship."
     question = "What was her view of the brand's images?"
