@@ -9,7 +9,7 @@ from qa.errors import QuestionError
 from qa.lexical import BM25, tokens
 from qa.reader import named_terms
 from qa.settings import Settings
-from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, question_type, short_answer
+from qa.spans import AMOUNT, DATE, LOCATION, PERSON, QUOTE, SENTENCE, Span, question_type, short_answer, tail_key
 
 
 @pytest.mark.parametrize(
@@ -389,8 +389,6 @@ def test_lead_in_does_not_change_the_question_type(question: str, kind: str) -> 
 
 
 def test_noun_after_a_preposition_is_not_taken_for_a_verb() -> None:
-    from qa.spans import tail_key
-
     assert tail_key("What does the historic fashion house embrace?") == ["embrac"]
     assert tail_key("What did the photographer say about his involvement in the teddy bear ad?") is None
 
