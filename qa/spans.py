@@ -135,6 +135,9 @@ def question_type(question: str) -> str:
 _AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)"
 
 
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|from|to|on|near|outside|inside|across|throughout|around|into|onto|via|under|between)\s+(?:the\s+)?$"
+)
 _LEADING_PREPOSITION = r"on|in|at|for|from|with|by|under|through|to|into|during|over|among|against|within|of"
 
 
@@ -260,9 +263,12 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     bound: set[tuple[int, int]] = set()
     if qtype == DATE:
         wants_day = bool(re.search(r"\b(?:what|which) (?:date|day)\b", normalise(question)))
+        wants_month = bool(re.search(r"\b(?:what|which) month\b", normalise(question)))
         for m in _DATE_RE.finditer(sentence):
             if wants_day and not re.search(rf"{_MONTH}\s+{_DAY}\b|\b{_DAY}\s+{_MONTH}|{_WEEKDAY}", m.group()):
                 continue  # "on what date": "November 2022" is a month, not a date
+            if wants_month and not re.search(_MONTH, m.group()):
+                continue  # "in what month": a year is no month
             specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
             specific += 0.2 if re.search(r"\d", m.group()) else 0.0
             found.append((m.start(), m.end(), specific))
@@ -328,6 +334,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 words = words[:-1]
             if not words or (e - s < 2 and sentence[s:e] in {"I", "A"}):
                 continue
+            if len(words) == 1 and s == 0 and re.fullmatch(r"[A-Z][a-z]+(?:ing|ly)", words[0]):
+                continue  # "Having said that", "Initially": a capitalised first word, not a name
             text = sentence[s:e].rstrip(".")
             e = s + len(text)
             if _overlaps_question(text, terms) or _MONTHS_WEEKDAYS.match(text):
@@ -348,7 +356,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
                 bonus -= 0.3
             if text.isupper() and len(text) <= 5:
                 bonus -= 0.2  # acronyms (BDSM, CEO) are rarely who/what is asked for
-            if qtype == LOCATION and re.search(r"\b(in|at|from|to)\s+$", sentence[:s]):
+            if qtype == LOCATION:
+                if not re.search(_LOCATIVE, sentence[:s]):
+                    continue  # places are where things happen "in", "at", "from": a bare name is a who or a what
                 bonus += 0.4
             if qtype == PERSON and lead and re.search(rf"\b{lead}\s+(?:the\s+)?$", sentence[:s], re.I):
                 bonus += 0.4  # "Under which account ...?" -> "under @theshaderoom’s post"

@@ -84,6 +84,9 @@ def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
     # Nor is the day of a date, nor a count an age.
     assert short_answer("Kim Kardashian on November 6, 2023, in New York City.", AMOUNT, "How old is Kim?") is None
     assert short_answer("She shares four kids with West.", AMOUNT, "How old is she?") is None
+    # "In what month" wants a month; a place is where something happens "in" or "at".
+    assert short_answer("It pulled the ads in 2022.", DATE, "In what month did it pull the ads?") is None
+    assert short_answer("The shoot was done by Gabriele Galimberti.", LOCATION, "Where was it shot?") is None
     # A bare year names nothing.
     assert short_answer("It happened in 2022.", LOCATION, "In which city was he seen?") is None
     # "associated with" is no feeling.
