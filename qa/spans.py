@@ -454,10 +454,17 @@ _STOP_PHRASE = re.compile(
 )
 
 
+_ABOUT_TOPIC = re.compile(
+    r"\b(?:say|said|says|write|wrote|writes|tell|told|think|thought|post|posted|tweet|tweeted|feel|felt)\s+about\b"
+)
+
+
 def tail_key(question: str) -> list[str] | None:
     """Stems of the verb/preposition a question ends on ("dressed in?", "holding?", "built on?"), whose
     object is the answer; a trailing "about X" is dropped first when nothing else ends it. A question that
     asks in place ("Turing machines are used to define what?") ends, in effect, just before its "what"."""
+    if _ABOUT_TOPIC.search(normalise(question)):
+        return None  # "what did he write about ending trafficking": a topic, not a verb whose object is asked
     key = _in_place_key(question) or _tail_key(question)
     if key is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
         key = _tail_key(m.group(1) + "?")
@@ -738,6 +745,9 @@ def short_answer(sentence: str, qtype: str, question: str, context: str = "") ->
         return spans[0]
     if qtype == QUOTE:  # a statement without quote marks: the sentence itself is the answer
         return Span(0, len(sentence), 0.5)
+    if qtype in (PERSON, LOCATION) and re.search(r"\b(?:from|with|to|at|in|on)\?*\s*$", question):
+        # "Where did it remove the campaign from?": no name, but the words after "removed ... from"
+        return tail_phrase(sentence, core_question(question))
     return None
 
 

@@ -358,6 +358,18 @@ def test_settings_read_env_and_flags_override() -> None:
             "Newyork Verified has contacted a representative of Kardashian via email.",
             "via email",
         ),
+        # what did X write about <topic>: the topic's words are no verb to answer after
+        (
+            "What did the rapper write about ending trafficking?",
+            "Ending trafficking doesn’t start or end with a fashion campaign,” the rapper wrote.",
+            "Ending trafficking doesn’t start or end with a fashion campaign,",
+        ),
+        # where ... from? with no place name: the words after the verb and preposition
+        (
+            "Where did it say it had removed the campaign from?",
+            "We have immediately removed the campaign from all platforms.",
+            "all platforms",
+        ),
         # names of -> the list
         (
             "What are the names of her children?",
