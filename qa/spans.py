@@ -163,7 +163,16 @@ def counted_noun(question: str) -> str | None:
 
 
 def wants_duration(question: str) -> bool:
-    return bool(re.match(r"^\s*(?:for )?how long\b", normalise(question)))
+    return bool(
+        re.match(r"^\s*(?:for )?how (?:long|much time|many (?:years|months|weeks|days|hours))\b", normalise(question))
+    )
+
+
+_DURATION_RE = re.compile(
+    rf"\b(?:(?:the|these|those) (?:past|last|next) )?(?:{_NUMBER_WORDS}|a|an|\d+(?:\.\d+)?|a few|few|many)\s+"
+    r"(?:more\s+|full\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|seasons?)\b",
+    re.I,
+)
 
 
 def wants_age(question: str) -> bool:
@@ -187,6 +196,8 @@ AGE_OF_ASKED = 0.6
 def wants_money(question: str) -> bool:
     """Questions about sums of money or amounts of stuff, not counts of things."""
     q = normalise(question)
+    if re.match(r"^\s*how much time\b", q):
+        return False
     return bool(re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q))
 
 
@@ -272,6 +283,9 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             specific = 0.3 if re.search(r"\d{4}", m.group()) else 0.0
             specific += 0.2 if re.search(r"\d", m.group()) else 0.0
             found.append((m.start(), m.end(), specific))
+    elif qtype == AMOUNT and wants_duration(question):
+        for m in _DURATION_RE.finditer(sentence):  # "several years", "the past few days", "a minute"
+            found.append((m.start(), m.end(), 0.0))
     elif qtype == AMOUNT:
         dates = [(d.start(), d.end()) for d in _DATE_RE.finditer(sentence)]
         for m in _AMOUNT_RE.finditer(sentence):
@@ -291,13 +305,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             money = 0.3 if re.search(r"[$€£¥]|million|billion|percent|%", text, re.I) else 0.0
             if wants_money(question) and not money:
                 continue  # "how much was she paid": a bare count is no answer
-            end = s + len(text)
-            if wants_duration(question):
-                unit = re.match(r"\s*(years?|months?|weeks?|days?|hours?|minutes?|seasons?)\b", sentence[end:], re.I)
-                if not unit:
-                    continue  # "how long": a number without a unit of time is no answer
-                end += unit.end()  # "several years", not "several"
-            found.append((s, end, money))
+            found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):
         head = entity_head(question) or head_noun(question)
         asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", normalise(question)))

@@ -84,6 +84,8 @@ def test_no_span_when_the_sentence_lacks_the_asked_type() -> None:
     # Nor is the day of a date, nor a count an age.
     assert short_answer("Kim Kardashian on November 6, 2023, in New York City.", AMOUNT, "How old is Kim?") is None
     assert short_answer("She shares four kids with West.", AMOUNT, "How old is she?") is None
+    # "How long": a count of things is no duration.
+    assert short_answer("It had 3 kids.", AMOUNT, "How long did it last?") is None
     # "In what month" wants a month; a place is where something happens "in" or "at".
     assert short_answer("It pulled the ads in 2022.", DATE, "In what month did it pull the ads?") is None
     assert short_answer("The shoot was done by Gabriele Galimberti.", LOCATION, "Where was it shot?") is None
@@ -370,6 +372,9 @@ def test_settings_read_env_and_flags_override() -> None:
             "We have immediately removed the campaign from all platforms.",
             "all platforms",
         ),
+        # how long / how much time -> a duration, in words or figures
+        ("How long did she keep quiet?", "“I have been quiet for the past few days,” she said.", "the past few days"),
+        ("How much time did she want to take?", "She said she wanted to take a minute to research.", "a minute"),
         # names of -> the list
         (
             "What are the names of her children?",
