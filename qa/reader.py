@@ -106,6 +106,16 @@ def _about_year(index: IndexData, sid: int, year: str) -> bool:
     return date[:4] > year and bool(_LOOKING_BACK.search(sentence.text))
 
 
+def _inside_quote(index: IndexData, sid: int) -> bool:
+    """A sentence in the middle of a quotation that runs over several sentences ("“We apologize. Our plush
+    bear bags should not have been featured ...”"): its paragraph opened a quote mark before it and has not
+    closed it."""
+    sentence = index.sentences[sid]
+    text = index.documents[sentence.doc_id].text
+    before = text[text.rfind("\n", 0, sentence.start) + 1 : sentence.start]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+
+
 def _introduces(index: IndexData, sid: int) -> bool:
     """A sentence that ends on a comma or colon introduces the next one (a quote, a list)."""
     return (
@@ -177,7 +187,9 @@ def rank_sentences(
         sid = int(ids[i])
         sentence = index.sentences[sid]
         span = short_answer(sentence.text, qtype, question, context)
-        type_ok = span is not None and (qtype != QUOTE or span.end - span.start < len(sentence.text))
+        type_ok = span is not None and (
+            qtype != QUOTE or span.end - span.start < len(sentence.text) or _inside_quote(index, sid)
+        )
         if qtype == SENTENCE:
             type_ok = True
         if type_ok and noun:

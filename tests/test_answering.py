@@ -168,6 +168,15 @@ def test_sentence_introducing_a_quote_is_read_with_it(engine) -> None:
     assert_cites_exactly(engine, answer)
 
 
+def test_sentence_inside_a_long_quotation_is_a_quote(engine) -> None:
+    # The apology runs over several sentences; only the first carries the opening quote mark.
+    answer = engine.ask("What did the brand's apology say about the bear bags?")
+    assert not answer.abstained
+    assert answer.answer.startswith("Our plush bear bags should not have been featured with children")
+    assert answer.citations[0].doc_id == D001
+    assert_cites_exactly(engine, answer)
+
+
 def test_candidates_are_ranked_and_cited(engine) -> None:
     answer = engine.ask("Who is Balenciaga's creative director?", candidates=3)
     assert 1 < len(answer.candidates) <= 3
