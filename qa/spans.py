@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.lexical import STOPWORDS, normalise, stem
 
@@ -179,7 +180,7 @@ def wants_age(question: str) -> bool:
     return bool(re.match(r"^\s*how old\b", normalise(question)))
 
 
-def _age_bonus(sentence: str, start: int, end: int, terms: set[str]) -> float | None:
+def _age_bonus(sentence: str, start: int, end: int, terms: frozenset[str]) -> float | None:
     """How a number reads as someone's age: "10 years old", "aged 10", or the newspaper apposition "North, 10,"
     (best when the name before it is the question's); None when it is no age at all."""
     if re.match(r"\s*(?:-|\s)?years?(?:-|\s)old\b", sentence[end:]) or re.search(r"\bage[d]?\s+$", sentence[:start]):
@@ -209,13 +210,21 @@ def head_noun(question: str) -> str | None:
     return stem(m.group(1))
 
 
-def question_terms(question: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def question_terms(question: str) -> frozenset[str]:
+    """Stems of the question's content words (cached: every candidate sentence asks again)."""
     words = re.findall(r"[a-z0-9]+", normalise(question))
-    return {stem(w) for w in words if w not in STOPWORDS}
+    return frozenset(stem(w) for w in words if w not in STOPWORDS)
 
 
-def _word_positions(sentence: str, terms: set[str]) -> list[int]:
-    return [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if stem(normalise(m.group())) in terms]
+@lru_cache(maxsize=65536)
+def word_stem(token: str) -> str:
+    """The stem of one token as written (cached: the same words recur in every sentence)."""
+    return stem(normalise(token))
+
+
+def _word_positions(sentence: str, terms: frozenset[str]) -> list[int]:
+    return [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if word_stem(m.group()) in terms]
 
 
 def _proximity(span: tuple[int, int], anchors: list[int]) -> float:
@@ -226,7 +235,7 @@ def _proximity(span: tuple[int, int], anchors: list[int]) -> float:
     return 1.0 / (1.0 + d / 40.0)
 
 
-def _overlaps_question(text: str, terms: set[str]) -> bool:
+def _overlaps_question(text: str, terms: frozenset[str]) -> bool:
     words = [stem(w) for w in re.findall(r"[a-z0-9]+", normalise(text)) if w not in STOPWORDS]
     return bool(words) and all(w in terms for w in words)
 
@@ -240,14 +249,14 @@ _MORE_PREPOSITIONS = {
 }  # fmt: skip
 
 
-def _modified_heads(sentence: str, head: str, terms: set[str]) -> list[tuple[int, int, float]]:
+def _modified_heads(sentence: str, head: str, terms: frozenset[str]) -> list[tuple[int, int, float]]:
     """The asked-for noun with the words that tell which one it is: "what kind of photographer" ->
     "documentary photographer", "which earlier campaign" -> "winter 2022 campaign" (lower-case things that
     name-finding misses). Only when a modifier says something the question does not."""
     found = []
     tokens = list(_MODIFIER.finditer(sentence))
     for n, t in enumerate(tokens):
-        if stem(normalise(t.group())) != head:
+        if word_stem(t.group()) != head:
             continue
         first = n
         while (
@@ -539,7 +548,7 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
     if want is None:
         return None
     tokens = list(re.finditer(r"[A-Za-z’'-]+", sentence))
-    stems = [stem(normalise(t.group())) for t in tokens]
+    stems = [word_stem(t.group()) for t in tokens]
     for i in range(len(tokens) - len(want), -1, -1):
         if stems[i : i + len(want)] != want:
             continue
@@ -645,7 +654,7 @@ def manner(sentence: str, question: str) -> Span | None:
         return None
     want = stem(m.group(1))
     for t in re.finditer(r"[A-Za-z’'-]+", sentence):
-        if stem(normalise(t.group())) != want:
+        if word_stem(t.group()) != want:
             continue
         before = sentence[: t.start()]
         if t.group().endswith("ing"):
