@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 from qa.lexical import STOPWORDS, normalise, stem
 
@@ -81,12 +83,14 @@ _LEAD_IN = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def core_question(question: str) -> str:
     """The question without a lead-in ("According to one critic, ...", "In 2022, ..."): its shape, the
     wh-word and verb that say what kind of answer it wants, starts after it."""
     return _LEAD_IN.sub("", question, count=1)
 
 
+@lru_cache(maxsize=1024)
 def question_type(question: str) -> str:
     question = core_question(question)
     q = normalise(question).strip()
@@ -142,6 +146,7 @@ _LOCATIVE = re.compile(
 _LEADING_PREPOSITION = r"on|in|at|for|from|with|by|under|through|to|into|during|over|among|against|within|of"
 
 
+@lru_cache(maxsize=1024)
 def entity_head(question: str) -> str | None:
     """The stem of the noun a "(on) which/what <noun> <verb>..." question asks to name, if it asks that."""
     m = re.match(
@@ -154,6 +159,7 @@ def entity_head(question: str) -> str | None:
     return stem(m.group(2).rstrip("'s").rstrip("’"))
 
 
+@lru_cache(maxsize=1024)
 def counted_noun(question: str) -> str | None:
     """The stem of what a "how many X" question counts ("how many Instagram followers" -> follower)."""
     question = core_question(question)
@@ -163,6 +169,7 @@ def counted_noun(question: str) -> str | None:
     return stem(m.group(2)) if m else None
 
 
+@lru_cache(maxsize=1024)
 def wants_duration(question: str) -> bool:
     return bool(
         re.match(r"^\s*(?:for )?how (?:long|much time|many (?:years|months|weeks|days|hours))\b", normalise(question))
@@ -176,6 +183,7 @@ _DURATION_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def wants_age(question: str) -> bool:
     return bool(re.match(r"^\s*how old\b", normalise(question)))
 
@@ -194,6 +202,7 @@ def _age_bonus(sentence: str, start: int, end: int, terms: frozenset[str]) -> fl
 AGE_OF_ASKED = 0.6
 
 
+@lru_cache(maxsize=1024)
 def wants_money(question: str) -> bool:
     """Questions about sums of money or amounts of stuff, not counts of things."""
     q = normalise(question)
@@ -202,12 +211,19 @@ def wants_money(question: str) -> bool:
     return bool(re.match(r"^\s*how much\b", q) or re.search(r"\b(price|cost|paid|pay|worth|salary|fee|budget)\b", q))
 
 
+@lru_cache(maxsize=1024)
 def head_noun(question: str) -> str | None:
     """The stem of the thing a "what/which X" question asks for ("what podcast" -> podcast)."""
     m = re.match(r"^\s*(?:what|which)\s+([a-z]+)", normalise(question))
     if not m or m.group(1) in STOPWORDS:
         return None
     return stem(m.group(1))
+
+
+@lru_cache(maxsize=1024)
+def _nq(question: str) -> str:
+    """The question normalised, once: span finders ask for it for every candidate sentence."""
+    return normalise(question)
 
 
 @lru_cache(maxsize=1024)
@@ -282,8 +298,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     found: list[tuple[int, int, float]] = []
     bound: set[tuple[int, int]] = set()
     if qtype == DATE:
-        wants_day = bool(re.search(r"\b(?:what|which) (?:date|day)\b", normalise(question)))
-        wants_month = bool(re.search(r"\b(?:what|which) month\b", normalise(question)))
+        wants_day = bool(re.search(r"\b(?:what|which) (?:date|day)\b", _nq(question)))
+        wants_month = bool(re.search(r"\b(?:what|which) month\b", _nq(question)))
         for m in _DATE_RE.finditer(sentence):
             if wants_day and not re.search(rf"{_MONTH}\s+{_DAY}\b|\b{_DAY}\s+{_MONTH}|{_WEEKDAY}", m.group()):
                 continue  # "on what date": "November 2022" is a month, not a date
@@ -317,8 +333,8 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             found.append((s, s + len(text), money))
     elif qtype in (PERSON, LOCATION):
         head = entity_head(question) or head_noun(question)
-        asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", normalise(question)))
-        led = re.match(rf"^\s*({_LEADING_PREPOSITION})\s+(?:which|what)\b", normalise(question))
+        asks_who = bool(re.match(r"^\s*(who|whom|whose)\b", _nq(question)))
+        led = re.match(rf"^\s*({_LEADING_PREPOSITION})\s+(?:which|what)\b", _nq(question))
         lead = led.group(1) if led else None
         for m in _NAME_RE.finditer(sentence):
             s, e = m.start(), m.end()
@@ -392,9 +408,7 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
             found.append((s, e, bonus))
         if head and not asks_who:
             # "what kind of photographer": the kind is the answer; "which photographer": a name, if any
-            kind = bool(
-                re.match(r"^\s*(?:\w+\s+)?(?:what|which)\s+(?:kind|type|sort|form)s?\s+of\b", normalise(question))
-            )
+            kind = bool(re.match(r"^\s*(?:\w+\s+)?(?:what|which)\s+(?:kind|type|sort|form)s?\s+of\b", _nq(question)))
             found.extend(
                 (a, b, score if kind else score - 1.0) for a, b, score in _modified_heads(sentence, head, terms)
             )
@@ -426,23 +440,24 @@ def candidate_spans(sentence: str, qtype: str, question: str) -> list[Span]:
     return spans
 
 
-def quote_topic(question: str) -> dict[str, float]:
+@lru_cache(maxsize=1024)
+def quote_topic(question: str) -> Mapping[str, float]:
     """Stems of what a "what did X say about <topic>" question asks about, weighted: the head of the phrase
     ("relationship" in "her relationship with Balenciaga") counts double."""
     m = re.search(r"\babout\s+(?:(?:his|her|their|its|the|a|an)\s+)?([^?]+)", normalise(core_question(question)))
     if not m:
-        return {}
+        return MappingProxyType({})
     stems = [stem(w) for w in re.findall(r"[a-z0-9]+", m.group(1)) if w not in STOPWORDS]
     weights = dict.fromkeys(stems, 1.0)
     if stems:
         weights[stems[0]] = 2.0
-    return weights
+    return MappingProxyType(weights)  # cached: read-only
 
 
 _CLAUSE_BREAK = re.compile(r",\s+|\s+[—–-]\s+|;\s+")
 
 
-def focus_clause(sentence: str, start: int, end: int, topic: dict[str, float]) -> tuple[int, int]:
+def focus_clause(sentence: str, start: int, end: int, topic: Mapping[str, float]) -> tuple[int, int]:
     """A long quote narrowed to the clause about `topic` ("..., I am re-evaluating my relationship with the
     brand, basing it off ..." about her relationship); short quotes, or no such clause, stay whole."""
     if len(sentence[start:end].split()) <= 15:
@@ -476,16 +491,17 @@ _ABOUT_TOPIC = re.compile(
 )
 
 
-def tail_key(question: str) -> list[str] | None:
+@lru_cache(maxsize=1024)
+def tail_key(question: str) -> tuple[str, ...] | None:
     """Stems of the verb/preposition a question ends on ("dressed in?", "holding?", "built on?"), whose
     object is the answer; a trailing "about X" is dropped first when nothing else ends it. A question that
     asks in place ("Turing machines are used to define what?") ends, in effect, just before its "what"."""
-    if _ABOUT_TOPIC.search(normalise(question)):
+    if _ABOUT_TOPIC.search(_nq(question)):
         return None  # "what did he write about ending trafficking": a topic, not a verb whose object is asked
     key = _in_place_key(question) or _tail_key(question)
     if key is None and (m := re.match(r"^(.*\b[a-z]+(?:ed|ing))\s+(?:about|of|with|for|from)\s+[^?]*\??$", question)):
         key = _tail_key(m.group(1) + "?")
-    return key
+    return tuple(key) if key else None
 
 
 def _in_place_key(question: str) -> list[str] | None:
@@ -550,7 +566,7 @@ def tail_phrase(sentence: str, question: str) -> Span | None:
     tokens = list(re.finditer(r"[A-Za-z’'-]+", sentence))
     stems = [word_stem(t.group()) for t in tokens]
     for i in range(len(tokens) - len(want), -1, -1):
-        if stems[i : i + len(want)] != want:
+        if tuple(stems[i : i + len(want)]) != want:
             continue
         if (
             len(want) == 1
@@ -609,7 +625,7 @@ _AS_ROLE = re.compile(
 def description(sentence: str, question: str) -> Span | None:
     """For "how did X describe herself/his part": the role she took ("as a mother of four") or, describing
     anything else, what X said about it in reported speech ("that he had minimal involvement")."""
-    m = _DESCRIBE_Q.match(normalise(question))
+    m = _DESCRIBE_Q.match(_nq(question))
     if not m:
         return None
     if m.group(1):
@@ -628,7 +644,7 @@ _FEELING = re.compile(
 
 def feeling(sentence: str, question: str) -> Span | None:
     """For "how did X feel about Y": the feeling words after a copula ("she was “disgusted” and “shaken” by")."""
-    if not _FEEL_Q.match(normalise(question)):
+    if not _FEEL_Q.match(_nq(question)):
         return None
     m = _FEELING.search(sentence)
     return Span(m.start(1), m.end(1), PHRASE_FOUND) if m else None
@@ -716,7 +732,7 @@ def action_phrase(sentence: str, question: str) -> Span | None:
 
 def reason_clause(sentence: str, question: str) -> Span | None:
     """For "why" questions: the clause after a reason marker ("over his string of antisemitic statements")."""
-    if not re.match(r"^\s*why\b", normalise(question)):
+    if not re.match(r"^\s*why\b", _nq(question)):
         return None
     markers = list(_REASON.finditer(sentence))
     if not markers:
@@ -729,7 +745,7 @@ def reason_clause(sentence: str, question: str) -> Span | None:
 
 def role_phrase(sentence: str, question: str) -> Span | None:
     """For "what is X's role/relationship" questions: the role named after a copula ("a brand ambassador")."""
-    if not _ROLE_Q.match(normalise(question)):
+    if not _ROLE_Q.match(_nq(question)):
         return None
     m = _ROLE.search(sentence)
     return Span(m.start(1), m.end(1), PHRASE_FOUND) if m else None
