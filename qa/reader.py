@@ -67,9 +67,9 @@ MISSING_NAME_PENALTY = 0.1  # per name (at most two) the passage never mentions
 
 
 def named_terms(question: str) -> list[frozenset[str]]:
-    """The names and numbers a question mentions (runs of capitalised words past its first word, digits),
-    each as the stems of its words, years left out: a passage that mentions none of a name's words ("Kardashian" will do
-    for "Kim Kardashian") is about something else, however close in meaning."""
+    """The names and numbers a question mentions (runs of capitalised words past its first word, digits;
+    years left out), each as the stems of its words: a passage that mentions none of a name's words
+    ("Kardashian" will do for "Kim Kardashian") is about something else, however close in meaning."""
     names: list[frozenset[str]] = []
     run: list[str] = []
     words = re.findall(r"[A-Za-z0-9][\w’'-]*|[^\sA-Za-z0-9]", core_question(question))
