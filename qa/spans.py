@@ -51,14 +51,20 @@ _NAME_RE = re.compile(
     r"@[A-Za-z0-9_.]*[A-Za-z0-9_]"  # a social-media handle names an account ("@theshaderoom")
     rf"|(?:{_NUM_WORD}\s+)?{_NAME_WORD}(?:\s+(?:(?:de|da|van|von|del|of|the)\s+)?(?:{_NAME_WORD}|{_NUM_WORD}\b))*"
 )
-_NOT_NAMES = {
+# Prepositions a question can end on ("dressed in?"); all of them, for telling modifiers and names apart.
+_PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}
+_ALL_PREPOSITIONS = _PREPOSITIONS | {
+    "alongside", "beside", "besides", "near", "next", "among", "between", "within", "without", "onto", "over",
+    "under", "across", "through", "toward", "towards", "upon", "via", "against", "behind", "beyond", "during",
+    "despite", "unlike", "like", "amid",
+}  # fmt: skip
+_NOT_NAMES = _ALL_PREPOSITIONS | {
     "the", "a", "an", "in", "on", "at", "but", "and", "so", "however", "though", "although", "after", "before",
     "when", "while", "if", "as", "it", "its", "she", "he", "they", "we", "i", "you", "this", "that", "these",
     "those", "there", "then", "also", "even", "many", "some", "one", "another", "other", "following", "since",
     "moreover", "furthermore", "meanwhile", "later", "earlier", "today", "yesterday", "for", "with", "not",
     "what", "why", "who", "how", "where", "apart", "amid", "days", "now", "again", "last", "during", "ok",
-    "under", "through", "to", "into", "over", "among", "against", "within", "of", "from", "by", "via", "about",
-    "despite", "without", "unlike", "like", "according", "once", "until", "because", "here", "yet", "still",
+    "according", "once", "until", "because", "here", "yet", "still",
     "perhaps", "most", "much", "more", "several", "such", "each", "every", "all", "both", "few", "his", "her",
     "their", "our", "my", "your", "instead", "thus", "therefore", "indeed", "only", "whether", "unless", "upon",
     "whereas", "whilst", "hence", "besides", "nevertheless", "nonetheless", "currently", "initially",
@@ -72,7 +78,8 @@ class Span:
     end: int
     score: float
     # Tied to the question by syntax: the doer of its verb ("Kering-owned" for "who owns it?"), the age right
-    # after the name it asks about ("North, 10," for "how old is North?").
+    # after the name it asks about ("North, 10," for "how old is North?"), the name after the preposition
+    # it opens with ("under @theshaderoom’s post" for "Under which account ...?").
     bound: bool = False
 
 
@@ -188,6 +195,9 @@ def wants_age(question: str) -> bool:
     return bool(re.match(r"^\s*how old\b", normalise(question)))
 
 
+AGE_OF_ASKED = 0.6
+
+
 def _age_bonus(sentence: str, start: int, end: int, terms: frozenset[str]) -> float | None:
     """How a number reads as someone's age: "10 years old", "aged 10", or the newspaper apposition "North, 10,"
     (best when the name before it is the question's); None when it is no age at all."""
@@ -195,11 +205,8 @@ def _age_bonus(sentence: str, start: int, end: int, terms: frozenset[str]) -> fl
         return 0.5
     name = re.search(r"\b([A-Z][\w’'-]*),\s*$", sentence[:start])
     if name and re.match(r"\s*(?:,|\)|;|—|and\b|$)", sentence[end:]):
-        return AGE_OF_ASKED if stem(normalise(name.group(1))) in terms else 0.2
+        return AGE_OF_ASKED if word_stem(name.group(1)) in terms else 0.2
     return None
-
-
-AGE_OF_ASKED = 0.6
 
 
 @lru_cache(maxsize=1024)
@@ -259,12 +266,6 @@ def _overlaps_question(text: str, terms: frozenset[str]) -> bool:
 _MODIFIER = re.compile(r"[\w’'-]+")
 
 
-_MORE_PREPOSITIONS = {
-    "alongside", "beside", "besides", "near", "next", "among", "between", "within", "without", "onto", "over",
-    "under", "across", "through", "toward", "towards", "upon", "via", "against", "behind", "beyond", "during",
-}  # fmt: skip
-
-
 def _modified_heads(sentence: str, head: str, terms: frozenset[str]) -> list[tuple[int, int, float]]:
     """The asked-for noun with the words that tell which one it is: "what kind of photographer" ->
     "documentary photographer", "which earlier campaign" -> "winter 2022 campaign" (lower-case things that
@@ -280,7 +281,7 @@ def _modified_heads(sentence: str, head: str, terms: frozenset[str]) -> list[tup
             and n - first < 3
             and sentence[tokens[first - 1].end() : tokens[first].start()] == " "
             and normalise(tokens[first - 1].group()) not in STOPWORDS
-            and normalise(tokens[first - 1].group()) not in _PREPOSITIONS | _MORE_PREPOSITIONS
+            and normalise(tokens[first - 1].group()) not in _ALL_PREPOSITIONS
             and not tokens[first - 1].group().endswith(("’s", "'s"))
         ):
             first -= 1
@@ -480,7 +481,6 @@ def focus_clause(sentence: str, start: int, end: int, topic: Mapping[str, float]
 _TOPIC_FRAME = re.compile(r"(?:as for|as to|regarding|concerning|when it comes to|speaking of|about)\b", re.I)
 
 
-_PREPOSITIONS = {"in", "with", "on", "of", "for", "by", "to", "at", "from", "about", "into", "as"}
 _STOP_PHRASE = re.compile(
     r"[,.;:!?”\"]|\s(?:and|but|while|which|who|because|after|before|when|until|once|as soon as|so that)\s"
 )
@@ -657,18 +657,24 @@ _MANNER_Q = re.compile(
 _MEANS = re.compile(r"\s(?:via|through|by|with|in a|in an|on (?:his|her|its|their|the))\s")
 
 
-def manner(sentence: str, question: str) -> Span | None:
-    """For "how did X <verb>": the means ("via three Instagram Stories", "by posting ...") or the participle
-    clause that carries the verb ("posted on his Instagram, personally apologizing for the images")."""
+@lru_cache(maxsize=1024)
+def _manner_verb(question: str) -> str | None:
+    """The stem of the verb a "how did X <verb>" question asks about, or None for other questions."""
     # "Through what / By what means did X post it?" asks the same as "How did X post it?"
     question = re.sub(
         r"^\s*(?:through|via|by) (?:what|which)(?: (?:means|way|channel|medium))?\b", "How", question, flags=re.I
     )
     question = re.sub(r"\b(?:try|tried|attempt|attempted|manage|managed) to ", "", question)  # "try to reach"
     m = _MANNER_Q.match(question)
-    if not m or m.group(1) in STOPWORDS:
+    return None if not m or m.group(1) in STOPWORDS else stem(m.group(1))
+
+
+def manner(sentence: str, question: str) -> Span | None:
+    """For "how did X <verb>": the means ("via three Instagram Stories", "by posting ...") or the participle
+    clause that carries the verb ("posted on his Instagram, personally apologizing for the images")."""
+    want = _manner_verb(question)
+    if want is None:
         return None
-    want = stem(m.group(1))
     for t in re.finditer(r"[A-Za-z’'-]+", sentence):
         if word_stem(t.group()) != want:
             continue
