@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qa.settings import Settings
+from qa.settings import ROOT, Settings
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
@@ -21,12 +21,25 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chunk-overlap", type=int, help="overlap tokens between chunks (QA_CHUNK_OVERLAP)")
     g.add_argument("--index-type", choices=["flat", "hnsw", "ivf"], help="FAISS index kind (QA_INDEX_TYPE)")
     g.add_argument("--top-k", type=int, help="passages retrieved per question (QA_TOP_K)")
-    g.add_argument("--threshold", dest="abstain_threshold", type=float, help="abstain below (QA_ABSTAIN_THRESHOLD)")
+    g.add_argument(
+        "--threshold",
+        dest="abstain_threshold",
+        type=float,
+        help="abstain below this confidence (QA_ABSTAIN_THRESHOLD; default: the reader's calibrated one)",
+    )
+    g.add_argument("--reader", choices=["trained", "rules"], help="span reader (QA_READER, default trained)")
+    g.add_argument("--reader-model", dest="reader_model", type=Path, help="trained reader folder (QA_READER_MODEL)")
+    g.add_argument(
+        "--reader-passages",
+        dest="reader_passages",
+        type=int,
+        help="retrieved passages the trained reader reads (QA_READER_PASSAGES)",
+    )
 
 
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
     names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
-             "top_k", "abstain_threshold", "host", "port")  # fmt: skip
+             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "host", "port")  # fmt: skip
     overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     overrides.update(extra)
     return Settings.from_env(**overrides)
@@ -59,6 +72,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_arguments(ev)
 
+    reader = sub.add_parser("reader", help="train and calibrate the trained reader").add_subparsers(
+        dest="reader_command", required=True
+    )
+    train = reader.add_parser("train", help="fine-tune the span reader from a config file (GPU if present)")
+    train.add_argument(
+        "--config",
+        type=Path,
+        help="recipe (TOML); default training/reader.toml with a GPU, training/reader-cpu.toml without",
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "var" / "reader-train",
+        help="checkpoints, log and the exported model (OUT/model)",
+    )
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--max-minutes", type=float, help="stop after this long, keeping the best model so far")
+    exp = reader.add_parser("export", help="safetensors weights -> one int8 ONNX file (faster on CPUs)")
+    exp.add_argument(
+        "--from",
+        dest="src",
+        type=Path,
+        default=ROOT / "var" / "reader-train" / "model",
+        help="model folder with model.safetensors",
+    )
+    exp.add_argument("--to", dest="dst", type=Path, required=True, help="model folder to write (model.onnx + the rest)")
+    cal = reader.add_parser("calibrate", help="fit the reader's confidence and threshold on held-out questions")
+    _settings_args(cal)
+    cal.add_argument(
+        "--config",
+        type=Path,
+        default=ROOT / "training" / "reader.toml",
+        help="training recipe whose dev_articles are the held-out questions",
+    )
+    cal.add_argument(
+        "--threshold-gold",
+        type=Path,
+        action="append",
+        help="news gold set of the served corpus to choose the threshold on too (repeatable; "
+        "it becomes a development set)",
+    )
+    cal.add_argument("--work-dir", type=Path, default=ROOT / "var" / "reader-calibrate", help="dev corpus and index")
+
     serve = sub.add_parser("serve", help="run the HTTP service (builds or refreshes the index first)")
     _settings_args(serve)
     serve.add_argument("--host", help="bind address (QA_HOST)")
@@ -79,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             from qa.evaluate import run_eval_command
 
             return run_eval_command(ns, _settings(ns))
+        if ns.command == "reader":
+            return _reader(ns)
         if ns.command == "serve":
             from server.run import serve
 
@@ -88,6 +146,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
     return 2
+
+
+def _reader(ns: argparse.Namespace) -> int:
+    if ns.reader_command == "train":
+        from qa.reader_training import default_config, train
+
+        config = ns.config or default_config()
+        print(f"qa reader train: recipe {config}", file=sys.stderr)
+        model = train(config, ns.out, resume=ns.resume, max_minutes=ns.max_minutes)
+        print(f"trained reader: {model} (use it with --reader-model {model}, then `qa reader calibrate`)")
+        return 0
+    if ns.reader_command == "export":
+        from qa.reader_export import export_onnx
+
+        print(f"wrote {export_onnx(ns.src, ns.dst)}")
+        return 0
+    from qa.reader_calibration import calibrate
+
+    record = calibrate(ns.config, _settings(ns), ns.work_dir, ns.threshold_gold)
+    print(json.dumps(record, indent=1))
+    return 0
 
 
 def _index_build(ns: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ class Resolved:
     context: str  # the earlier turns' text used (empty when not a follow-up)
     is_follow_up: bool
     unresolved_reference: str | None  # a pronoun with nothing earlier to point to
+    entity: str | None = None  # the name an earlier answer gave, that this turn's pronoun refers to
 
 
 def parse_history(history: Sequence[Any] | None, max_messages: int) -> list[Message]:
@@ -112,7 +113,7 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
     if entity and pronoun:
         # "Newyork Verified." then "How did it reach her?": the pronoun is that name; the earlier question's
         # other words (a photographer, a teddy bear ad) would pull the search back to the earlier passage.
-        return Resolved(question, f"{question} {entity}", context, True, None)
+        return Resolved(question, f"{question} {entity}", context, True, None, entity)
     return Resolved(question, f"{question} {context}", context, True, None)
 
 

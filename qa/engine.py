@@ -1,4 +1,4 @@
-"""The answering pipeline: model and index loaded once, then one model call per question."""
+"""The answering pipeline: models and index loaded once; per question, retrieval then the reader."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ from index.build import build_index
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder
 from index.query_batching import QueryBatcher
-from index.records import Sentence
 from index.store import IndexData, load_index
 from qa.answer import Answer, Candidate, Citation, RelatedPassage
-from qa.conversation import Message, parse_history, resolve
+from qa.conversation import Message, parse_history
 from qa.errors import QuestionError
 from qa.filters import Filters
-from qa.reader import ScoredSentence, rank_sentences, sentence_word_stems
+from qa.reading import Reader, ReadSpan, analyse_question, make_reader
 from qa.retrieval import Retriever
 from qa.settings import Settings
-from qa.spans import question_type, trim_span
 from qa.templates import Templates
 
 _PAST = re.compile(
@@ -33,7 +31,7 @@ _RECENCY_MARGIN = 0.08  # candidates this close to the best are a tie that the n
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexData) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, index: IndexData, reader: Reader | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.index = index
@@ -42,7 +40,13 @@ class Engine:
         # Concurrent questions share model calls; the batcher also serialises them (the tokenizer is not
         # thread-safe).
         self._queries = QueryBatcher(embedder)
-        self._stems = sentence_word_stems(index)
+        self.reader = reader or make_reader(settings, index, self.retriever)
+
+    @property
+    def threshold(self) -> float:
+        """The abstention threshold in force: the setting, else the reader's calibrated one."""
+        t = self.settings.abstain_threshold
+        return self.reader.default_threshold if t is None else t
 
     @classmethod
     def load(
@@ -86,60 +90,53 @@ class Engine:
         if not isinstance(candidates, int) or not 1 <= candidates <= 20:
             raise QuestionError("candidates must be an integer from 1 to 20")
         if threshold is None:
-            threshold = self.settings.abstain_threshold
+            threshold = self.threshold
         elif isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
             raise QuestionError("threshold must be a number from 0 to 1")
 
-        resolved = resolve(question, messages)
+        q = analyse_question(question, messages)
         t0 = time.perf_counter()
-        qvec = self._queries.encode(resolved.search_text)
+        qvec = self._queries.encode(q.search_text)
         t1 = time.perf_counter()
-        hits = self.retriever.search(qvec, resolved.search_text, top_k, filters)
-        qtype = question_type(question)
-        ranked = rank_sentences(
-            self.index, self.retriever.bm25, qvec, question, resolved.context, qtype, hits, self._stems
-        )
+        hits = self.retriever.search(qvec, q.search_text, top_k, filters)
         t2 = time.perf_counter()
+        ranked = self.reader.read(q, hits, qvec)
+        t3 = time.perf_counter()
 
         related = [self._related(h.chunk_id, h.dense) for h in hits]
         best, note = self._prefer_recent(question, ranked)
-        timings = {"embed_ms": (t1 - t0) * 1000, "search_and_read_ms": (t2 - t1) * 1000}
+        timings = {"embed_ms": (t1 - t0) * 1000, "search_ms": (t2 - t1) * 1000, "read_ms": (t3 - t2) * 1000}
         if best is None or best.confidence < threshold:
             confidence = best.confidence if best else 0.0
-            if resolved.unresolved_reference:
-                reply = self.templates.render("clarification", reference=resolved.unresolved_reference)
+            if q.unresolved_reference:
+                reply = self.templates.render("clarification", reference=q.unresolved_reference)
             else:
                 reply = self.templates.render("no_answer", question=question, related=self._related_text(related))
             timings["total_ms"] = (time.perf_counter() - t_start) * 1000
             return Answer(
-                question=question, resolved_question=resolved.search_text, answer=None, sentence=None,
-                confidence=round(confidence, 4), abstained=True, answer_type=qtype, citations=[], reply=reply,
-                related=related, needs_clarification=resolved.unresolved_reference is not None, timings_ms=timings,
+                question=question, resolved_question=q.search_text, answer=None, sentence=None,
+                confidence=round(confidence, 4), abstained=True, answer_type=q.qtype, citations=[], reply=reply,
+                related=related, needs_clarification=q.unresolved_reference is not None, timings_ms=timings,
             )  # fmt: skip
 
-        sentence = self.index.sentences[best.sentence_id]
-        span = best.span
-        a_start = sentence.start + (span.start if span else 0)
-        a_end = sentence.start + (span.end if span else len(sentence.text))
-        doc_text = self.index.documents[sentence.doc_id].text
-        a_start, a_end = trim_span(doc_text, a_start, a_end, whole=(a_start, a_end) == (sentence.start, sentence.end))
-        citations = [self._citation(1, sentence)]
+        first = self._citation(1, best)
+        citations = [first]
         for other in self._supporting(best, ranked):
-            citations.append(self._citation(len(citations) + 1, self.index.sentences[other.sentence_id]))
-        answer_text = doc_text[a_start:a_end]
+            citations.append(self._citation(len(citations) + 1, other))
+        answer_text = self.index.documents[best.doc_id].text[best.start : best.end]
         reply = self.templates.render(
             "answer",
             answer=answer_text,
-            sentence_quote=f"> {sentence.text}" if answer_text != sentence.text else "",
+            sentence_quote=f"> {first.quote}" if answer_text != first.quote else "",
             note=note or "",
             sources="\n".join(self._source_line(c) for c in citations),
         )
         cands = self._candidates(ranked, candidates) if candidates > 1 else []
         timings["total_ms"] = (time.perf_counter() - t_start) * 1000
         return Answer(
-            question=question, resolved_question=resolved.search_text, answer=answer_text, sentence=sentence.text,
-            confidence=round(best.confidence, 4), abstained=False, answer_type=qtype, citations=citations,
-            reply=reply, answer_start=a_start, answer_end=a_end, candidates=cands, related=related, note=note,
+            question=question, resolved_question=q.search_text, answer=answer_text, sentence=first.quote,
+            confidence=round(best.confidence, 4), abstained=False, answer_type=q.qtype, citations=citations,
+            reply=reply, answer_start=best.start, answer_end=best.end, candidates=cands, related=related, note=note,
             timings_ms=timings,
         )  # fmt: skip
 
@@ -176,10 +173,10 @@ class Engine:
         return top_k
 
     # -- choosing and citing -----------------------------------------------------------------------------
-    def _date_of(self, s: ScoredSentence) -> str | None:
-        return self.index.documents[self.index.sentences[s.sentence_id].doc_id].date
+    def _date_of(self, s: ReadSpan) -> str | None:
+        return self.index.documents[s.doc_id].date
 
-    def _prefer_recent(self, question: str, ranked: list[ScoredSentence]) -> tuple[ScoredSentence | None, str | None]:
+    def _prefer_recent(self, question: str, ranked: list[ReadSpan]) -> tuple[ReadSpan | None, str | None]:
         """News changes over time: among near-equal answers, prefer the most recent source, and say so."""
         if not ranked:
             return None, None
@@ -209,14 +206,13 @@ class Engine:
         )
         return chosen, note
 
-    def _supporting(self, best: ScoredSentence, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _supporting(self, best: ReadSpan, ranked: list[ReadSpan]) -> list[ReadSpan]:
         """Up to two sentences from other documents saying the same thing (cited as corroboration)."""
         vecs = self.index.sentence_vectors
-        first_doc = self.index.sentences[best.sentence_id].doc_id
-        seen_docs = {first_doc}
+        seen_docs = {best.doc_id}
         out = []
         for s in ranked[:12]:
-            doc = self.index.sentences[s.sentence_id].doc_id
+            doc = s.doc_id
             if doc in seen_docs:
                 continue
             if float(vecs[s.sentence_id] @ vecs[best.sentence_id]) >= 0.8:
@@ -226,29 +222,27 @@ class Engine:
                 break
         return out
 
-    def _citation(self, n: int, sentence: Sentence) -> Citation:
-        doc = self.index.documents[sentence.doc_id]
+    def _citation(self, n: int, span: ReadSpan) -> Citation:
+        """The sentence(s) holding the span, quoted exactly: documents[doc_id].text[start:end] == quote."""
+        doc = self.index.documents[span.doc_id]
+        start = self.index.sentences[span.sentence_id].start
+        end = self.index.sentences[span.last_sentence_id].end
         return Citation(
             index=n, doc_id=doc.doc_id, title=doc.title, date=doc.date, source=doc.source,
-            chunk_id=sentence.chunk_id, start=sentence.start, end=sentence.end,
-            quote=doc.text[sentence.start : sentence.end], url=doc.url,
+            chunk_id=span.chunk_id, start=start, end=end, quote=doc.text[start:end], url=doc.url,
         )  # fmt: skip
 
-    def _candidates(self, ranked: list[ScoredSentence], n: int) -> list[Candidate]:
+    def _candidates(self, ranked: list[ReadSpan], n: int) -> list[Candidate]:
         out: list[Candidate] = []
         seen: set[str] = set()
         for s in ranked:
-            sentence = self.index.sentences[s.sentence_id]
-            span = s.span
-            text = sentence.text[span.start : span.end] if span else sentence.text
+            text = self.index.documents[s.doc_id].text[s.start : s.end]
             key = text.lower().strip(" .,\u201c\u201d\"'")
             if key in seen:
                 continue
             seen.add(key)
-            out.append(
-                Candidate(answer=text, sentence=sentence.text, score=round(s.confidence, 4),
-                          citation=self._citation(len(out) + 1, sentence))
-            )  # fmt: skip
+            citation = self._citation(len(out) + 1, s)
+            out.append(Candidate(answer=text, sentence=citation.quote, score=round(s.confidence, 4), citation=citation))
             if len(out) == n:
                 break
         return out

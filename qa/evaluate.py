@@ -53,12 +53,15 @@ class AskError(Exception):
 # -- asking ---------------------------------------------------------------------------------------------
 
 
-def engine_asker(engine: Engine) -> Asker:
+def engine_asker(engine: Engine, given_paragraph: bool = False) -> Asker:
     from qa.errors import QuestionError
 
     def ask(q: GoldQuestion, top_k: int) -> dict[str, Any]:
+        filters = {"doc_ids": q.doc_ids} if given_paragraph else None
         try:
-            answer = engine.ask(q.question, history=q.history_dicts() or None, top_k=top_k, threshold=0.0)
+            answer = engine.ask(
+                q.question, history=q.history_dicts() or None, top_k=top_k, threshold=0.0, filters=filters
+            )
         except QuestionError as exc:
             raise AskError(str(exc)) from exc
         return answer.to_dict()
@@ -446,6 +449,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="report folder (default var/eval/NAME/)")
     parser.add_argument("--name", help="run name (default: the gold file's name)")
     parser.add_argument("--limit", type=int, help="only the first N questions (quick checks)")
+    parser.add_argument(
+        "--given-paragraph",
+        action="store_true",
+        help="SQuAD: ask each question of its own paragraph only (SQuAD's setting), not the open corpus",
+    )
     parser.add_argument("--cache-dir", type=Path, help="where SQuAD corpora and indexes are kept (default var/eval/)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request (with --url)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -455,7 +463,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_eval_command(ns: argparse.Namespace, settings: Settings, *, engine: Engine | None = None) -> int:
-    gold = read_gold(ns.gold)
+    gold = read_gold(ns.gold, per_paragraph=getattr(ns, "given_paragraph", False))
     if ns.limit is not None:
         if ns.limit < 1:
             raise ValueError("--limit must be positive")
@@ -465,7 +473,12 @@ def run_eval_command(ns: argparse.Namespace, settings: Settings, *, engine: Engi
         raise ValueError("--top-k must be positive")
     progress = not ns.no_progress
     name = ns.name or gold.name
+    threshold = settings.abstain_threshold
     if ns.url:
+        if gold.given_paragraph:
+            raise ValueError("--given-paragraph runs in-process only (not with --url)")
+        if threshold is None:
+            threshold = _server_threshold(ns.url, ns.timeout)
         if gold.format == "squad":
             corpus = write_squad_corpus(gold, _squad_dir(ns, gold) / "corpus")
             print(
@@ -476,8 +489,10 @@ def run_eval_command(ns: argparse.Namespace, settings: Settings, *, engine: Engi
         if engine is None:
             engine = _load_engine(ns, settings, gold, progress)
         _warn_unknown_docs(gold, set(engine.index.documents))
-        ask, mode = engine_asker(engine), "Python API"
-    result = evaluate(gold, ask, settings.abstain_threshold, top_k, mode, progress)
+        ask, mode = engine_asker(engine, gold.given_paragraph), "Python API"
+        if threshold is None:
+            threshold = engine.threshold
+    result = evaluate(gold, ask, threshold, top_k, mode, progress)
     paths = write_reports(result, ns.out or ROOT / "var" / "eval" / name)
     print(terminal_table(result))
     print("\nreports: " + "  ".join(str(p) for p in paths.values()))
@@ -485,6 +500,19 @@ def run_eval_command(ns: argparse.Namespace, settings: Settings, *, engine: Engi
     for message in failed:
         print(f"qa eval: quality bar not met: {message}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _server_threshold(url: str, timeout: float) -> float:
+    """The threshold a running server applies (its /health says), so --url scores what users get."""
+    import httpx
+
+    try:
+        value = httpx.get(url.rstrip("/") + "/health", timeout=timeout).json().get("abstain_threshold")
+    except (httpx.HTTPError, ValueError) as exc:
+        raise RuntimeError(f"cannot read the threshold from {url}/health ({exc}); pass --threshold") from exc
+    if not isinstance(value, int | float):
+        raise RuntimeError(f"{url}/health reports no abstain_threshold; pass --threshold")
+    return float(value)
 
 
 def _squad_dir(ns: argparse.Namespace, gold: GoldSet) -> Path:

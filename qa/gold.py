@@ -73,6 +73,7 @@ class GoldSet:
     format: str  # "jsonl" or "squad"
     questions: list[GoldQuestion]
     documents: list[SquadDocument] = field(default_factory=list)  # the corpus, for SQuAD only
+    given_paragraph: bool = False  # each question is asked of its own paragraph only (doc_ids filter)
 
     def corpus_hash(self) -> str:
         h = hashlib.sha256()
@@ -81,8 +82,12 @@ class GoldSet:
         return h.hexdigest()[:12]
 
 
-def read_gold(path: Path) -> GoldSet:
-    """Read a gold file, telling SQuAD JSON from our JSONL by its content rather than its name."""
+def read_gold(path: Path, per_paragraph: bool = False) -> GoldSet:
+    """Read a gold file, telling SQuAD JSON from our JSONL by its content rather than its name.
+
+    `per_paragraph` (SQuAD only): one document per paragraph, so a question can be asked of its own
+    paragraph alone (SQuAD's own setting, as published readers are scored).
+    """
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -92,7 +97,9 @@ def read_gold(path: Path) -> GoldSet:
     except json.JSONDecodeError:
         whole = None  # JSONL (more than one line of JSON)
     if isinstance(whole, dict) and isinstance(whole.get("data"), list):
-        return parse_squad(whole, path)
+        return parse_squad(whole, path, per_paragraph)
+    if per_paragraph:
+        raise GoldError(f"{path}: asking each question of its own paragraph needs a SQuAD file")
     return parse_gold_jsonl(raw, path)
 
 
@@ -148,7 +155,7 @@ def _slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", title).strip("_.-")[:60] or "article"
 
 
-def parse_squad(data: dict[str, Any], path: Path) -> GoldSet:
+def parse_squad(data: dict[str, Any], path: Path, per_paragraph: bool = False) -> GoldSet:
     """SQuAD 1.1/2.0: one document per article, one gold question per question.
 
     Contexts are kept apart by a blank line so the indexer sees paragraph boundaries, and each gold
@@ -169,6 +176,12 @@ def parse_squad(data: dict[str, Any], path: Path) -> GoldSet:
             context = para.get("context")
             if not isinstance(context, str) or not context.strip():
                 raise GoldError(f"{path}: data[{ai}].paragraphs[{pi}] has no context")
+            if per_paragraph:
+                doc_id = f"squad-{ai:03d}-{pi:03d}-{_slug(title)}"
+                documents.append(
+                    SquadDocument(doc_id=doc_id, title=title, text=context, paragraphs=[(0, len(context))])
+                )
+                parts, spans, offset = [], [], 0
             if parts:
                 offset += 2  # the "\n\n" joining paragraphs
             spans.append((offset, offset + len(context)))
@@ -191,10 +204,13 @@ def parse_squad(data: dict[str, Any], path: Path) -> GoldSet:
                         paragraphs=[GoldSpan(doc_id, spans[-1][0], spans[-1][1])],
                     )
                 )
-        documents.append(SquadDocument(doc_id=doc_id, title=title, text="\n\n".join(parts), paragraphs=spans))
+        if not per_paragraph:
+            documents.append(SquadDocument(doc_id=doc_id, title=title, text="\n\n".join(parts), paragraphs=spans))
     if not questions:
         raise GoldError(f"{path}: no questions in the SQuAD file")
-    return GoldSet(name=path.stem, path=path, format="squad", questions=questions, documents=documents)
+    name = path.stem + ("-given-paragraph" if per_paragraph else "")
+    return GoldSet(name=name, path=path, format="squad", questions=questions, documents=documents,
+                   given_paragraph=per_paragraph)  # fmt: skip
 
 
 def write_squad_corpus(gold: GoldSet, corpus_dir: Path) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,12 @@ class Settings:
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
     index_type: str = "flat"  # QA_INDEX_TYPE: flat (exact), hnsw or ivf (approximate, large corpora)
     top_k: int = 5  # QA_TOP_K: passages retrieved per question
-    abstain_threshold: float = 0.70  # QA_ABSTAIN_THRESHOLD: below this confidence, abstain (seed + heldout sweep)
+    reader: str = "trained"  # QA_READER: trained (fine-tuned span model) or rules (hand-written rules)
+    reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
+    reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
+    reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: up to 4)
+    # QA_ABSTAIN_THRESHOLD: below this confidence, abstain; unset: the reader's own calibrated threshold
+    abstain_threshold: float | None = None
     prompts_dir: Path = ROOT / "prompts"  # QA_PROMPTS_DIR: reply templates
     auto_build: bool = True  # QA_AUTO_BUILD: build/refresh the index at server start
     host: str = "127.0.0.1"  # QA_HOST
@@ -52,9 +58,15 @@ class Settings:
             if isinstance(f.default, Path) and not isinstance(value, Path):
                 coerced[f.name] = Path(value).expanduser()
         s = replace(self, **coerced) if coerced else self
+        if s.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, not {s.reader!r}")
+        if s.reader_passages < 1:
+            raise ValueError("reader_passages must be positive")
+        if s.reader_threads < 0:
+            raise ValueError("reader_threads must be 0 (automatic) or positive")
         if s.index_type not in {"flat", "hnsw", "ivf"}:
             raise ValueError(f"index_type must be flat, hnsw or ivf, not {s.index_type!r}")
-        if not 0.0 <= s.abstain_threshold <= 1.0:
+        if s.abstain_threshold is not None and not 0.0 <= s.abstain_threshold <= 1.0:
             raise ValueError("abstain_threshold must be between 0 and 1")
         for name in ("top_k", "max_question_chars", "max_body_bytes", "chunk_tokens", "max_top_k"):
             if getattr(s, name) < 1:
@@ -69,6 +81,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         if raw.lower() in {"0", "false", "no", "off"}:
             return False
         raise ValueError(f"QA_{name.upper()} must be true or false, not {raw!r}")
+    if name == "abstain_threshold":
+        default = 0.0  # a number when given; unset means the reader's own
     try:
         if isinstance(default, int):
             return int(raw)

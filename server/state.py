@@ -102,5 +102,7 @@ class EngineHolder:
             "model": engine.embedder.model_id,
             "index_build": idx.manifest.get("build_id"),
             "index_type": idx.manifest.get("index_type"),
+            "reader": engine.reader.name,
+            "abstain_threshold": engine.threshold,
             "load_seconds": self.load_seconds,
         }

@@ -1,4 +1,5 @@
-"""Answering over the seed corpus with the real model and a real FAISS index (session fixtures)."""
+"""Answering over the seed corpus with the real model and a real FAISS index (session fixtures), with the
+rule reader (QA_READER=rules): these tests pin its behaviour. tests/test_reader.py covers the trained one."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ D000, D001, D002, D003, D004 = (
     "000_898400add2b9d695", "001_1d16e7dd443baf6a", "002_ebe90d7494c22bd0", "003_f2bd36a69d885f5a",
     "004_dffe5d6a3e7179a3",
 )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def engine(settings, embedder):
+    from qa.engine import Engine
+
+    return Engine.load(settings.with_(reader="rules"), embedder=embedder, build=False)
+
 
 # (question, the short answer expected (alternatives split by |), documents that state it)
 ANSWERABLE = [
@@ -217,7 +226,7 @@ def test_reply_is_rendered_from_the_prompt_templates(engine, tmp_path, settings,
 
     for name in ("answer", "no_answer", "clarification"):
         (tmp_path / f"{name}.txt").write_text(f"CUSTOM-{name} $answer $question $reference")
-    custom = Engine(settings.with_(prompts_dir=tmp_path), embedder, engine.index)
+    custom = Engine(settings.with_(prompts_dir=tmp_path), embedder, engine.index, reader=engine.reader)
     assert custom.ask("Who owns Balenciaga?").reply.startswith("CUSTOM-answer Kering")
     assert custom.ask("What is the capital of France?").reply.startswith("CUSTOM-no_answer")
 
@@ -230,7 +239,8 @@ def test_one_model_call_per_question(engine) -> None:
 
 
 def test_cli_ask_prints_answer_citation_and_quote(settings) -> None:
-    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir)}
+    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_CORPUS_DIR": str(settings.corpus_dir),
+           "QA_READER": "rules"}  # fmt: skip
     out = subprocess.run(
         [sys.executable, "-m", "qa.cli", "ask", "How much was the lawsuit against the set designer?"],
         capture_output=True, text=True, env=env, timeout=120, check=True,

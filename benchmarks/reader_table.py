@@ -1,0 +1,40 @@
+"""Side-by-side table of `qa eval` runs (folders named READER-SET under the given folder), in Markdown."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(folder: Path) -> None:
+    runs = {}
+    for results in sorted(folder.glob("*/results.json")):
+        reader, _, name = results.parent.name.partition("-")
+        runs[(name, reader)] = json.loads(results.read_text())
+    names = sorted({n for n, _ in runs}, key=lambda n: (n.startswith("squad"), n))
+    print(
+        "| set | reader | threshold | F1 | EM | HasAns F1 | NoAns | citation precision | doc recall@1 | best F1 (at) |"
+        " p50 ms |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        for reader in ("trained", "rules"):
+            r = runs.get((name, reader))
+            if r is None:
+                continue
+            c = r["configured"]
+            na = c["NoAns_f1"] if c["NoAns_total"] else None
+            rec = r["retrieval"].get("recall@1")
+            cells = [name, reader, f"{r['threshold']:.2f}", f"{c['f1']:.3f}", f"{c['exact']:.3f}",
+                     _f(c["HasAns_f1"]), _f(na), _f(c["citation_precision"]), _f(rec),
+                     f"{r['best_f1']:.3f} ({r['best_f1_thresh']:.2f})", f"{r['latency_ms']['p50']:.0f}"]  # fmt: skip
+            print("| " + " | ".join(cells) + " |")
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "var/eval/readers"))

@@ -1,0 +1,126 @@
+"""`qa reader calibrate`: fit the trained reader's confidence and threshold on held-out questions.
+
+The whole pipeline (retrieval over an index of the held-out articles, then the reader) runs on the dev
+articles named in the training config, which training never saw. Every span the reader proposes becomes
+one row: its features (span score, margin over "no answer", retrieval score and rank) and whether it is a
+right answer (token F1 >= 0.5 against the gold answers; never, for unanswerable questions). A logistic
+regression on those rows is P(right). The threshold is the one that gives the best F1 when the engine
+answers with its most probable span or abstains: on the dev questions alone, or, with `threshold_gold`
+(news gold sets of the served corpus, e.g. seed and heldout), on the mean of the two domains, because
+confidence calibrated on encyclopaedia paragraphs runs low on news. Both go to calibration.json; the
+gold sets used this way are development sets from then on, never reported as unseen.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import Embedder
+from qa.metrics import best_f1
+from qa.settings import Settings
+from qa.span_reader import Calibration
+
+RIGHT_F1 = 0.5  # a candidate at least this close to a gold answer counts as right
+
+
+def calibrate(
+    config: Path, settings: Settings, work_dir: Path, threshold_gold: list[Path] | None = None, progress: bool = True
+) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    from qa.engine import Engine
+    from qa.gold import read_gold, write_squad_corpus
+    from qa.reader_training import TrainConfig, load_examples, split_dev, write_dev_squad
+    from qa.reading import analyse_question
+    from qa.span_reader import SpanReader
+
+    cfg = TrainConfig.load(config)
+    _, dev = split_dev(load_examples(cfg.data), cfg.dev_articles)
+    if not dev:
+        raise ValueError(f"{config}: no dev questions (dev_articles names no article of the data files)")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    write_dev_squad(dev, work_dir / "dev-squad.json")
+    gold = read_gold(work_dir / "dev-squad.json")
+    write_squad_corpus(gold, work_dir / "corpus")
+    served = settings
+    embedder = Embedder(settings.model_path, settings.device)
+    settings = settings.with_(corpus_dir=work_dir / "corpus", index_dir=work_dir / "index", reader="trained")
+    engine = Engine.load(settings, embedder=embedder, build=True, progress=progress)
+    reader = engine.reader
+    assert isinstance(reader, SpanReader)
+
+    rows: list[tuple[int, tuple[float, ...], float]] = []  # (question, features, F1 of the span)
+    for qi, q in enumerate(gold.questions):
+        question = analyse_question(q.question, [])
+        qvec = engine.embedder.encode_query(question.search_text)
+        hits = engine.retriever.search(qvec, question.search_text, settings.top_k)
+        for c in reader.candidates(question.reader_text, hits):
+            text = engine.index.documents[c.doc_id].text[c.start : c.end]
+            f1 = best_f1(q.answers, text) if q.answers else 0.0
+            rows.append((qi, c.features, f1))
+        if progress and qi % 100 == 0:
+            print(f"calibrate: {qi}/{len(gold.questions)} questions read", file=sys.stderr)
+    x = np.array([r[1] for r in rows], dtype=np.float64)
+    y = np.array([r[2] >= RIGHT_F1 for r in rows], dtype=np.int64)
+    lr = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+    fitted_on = f"{len(gold.questions)} held-out questions of {', '.join(cfg.dev_articles)}"
+    cal = Calibration(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), 0.5, fitted_on)
+
+    # The engine answers each question with its most probable span: (confidence, F1 if answered, if not).
+    best: dict[int, tuple[float, float]] = {}
+    for qi, feats, f1 in rows:
+        p = cal.confidence(feats)
+        if qi not in best or p > best[qi][0]:
+            best[qi] = (p, f1)
+    dev_rows = []
+    for qi, q in enumerate(gold.questions):
+        p, f1 = best.get(qi, (0.0, 0.0))
+        dev_rows.append((p, f1, 0.0) if q.answers else (p, 0.0, 1.0))
+    domains = [dev_rows]
+    out = Path(settings.reader_model) / "calibration.json"
+    if threshold_gold:
+        _write(out, cal, {})  # the served engine below must score with the new coefficients
+        domains.append(_served_rows(served.with_(reader="trained"), embedder, threshold_gold))
+    thresholds = sorted({round(p, 4) for d in domains for p, _, _ in d} | {1.0})
+
+    def f1_at(t: float) -> float:  # the mean over domains of each domain's F1 at t
+        return float(np.mean([np.mean([a if p >= t else n for p, a, n in d]) for d in domains]))
+
+    t_best = max(thresholds, key=lambda t: (f1_at(t), -t))
+    cal = Calibration(cal.coef, cal.intercept, t_best, cal.fitted_on)
+    record = _write(out, cal, {
+        "dev_f1_at_threshold": round(float(np.mean([a if p >= t_best else n for p, a, n in domains[0]])), 4),
+        "threshold_chosen_on": ["dev"] + [str(g) for g in threshold_gold or []],
+        "mean_f1_at_threshold": round(f1_at(t_best), 4), "candidates": len(rows),
+        "top_k": settings.top_k, "reader_passages": settings.reader_passages, "right_share": round(float(y.mean()), 4),
+    })  # fmt: skip
+    return record
+
+
+def _served_rows(settings: Settings, embedder: Embedder, golds: list[Path]) -> list[tuple[float, float, float]]:
+    """(confidence, F1 if answered, F1 if abstained) of every question of news gold sets, asked of the
+    served corpus at threshold 0, through the same asker `qa eval` uses."""
+    from qa.engine import Engine
+    from qa.evaluate import engine_asker, score_question
+    from qa.gold import read_gold
+
+    engine = Engine.load(settings, embedder=embedder)
+    ask = engine_asker(engine)
+    out = []
+    for path in golds:
+        for q in read_gold(path).questions:
+            row = score_question(q, ask(q, settings.top_k), 0.0, None)
+            out.append((row.confidence if row.offered else 0.0, row.f1_if_answered, row.f1_if_abstained))
+    return out
+
+
+def _write(out: Path, cal: Calibration, extra: dict) -> dict:
+    record = {**cal.to_json(), **extra}
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(out)
+    return record

@@ -1,0 +1,263 @@
+"""The trained reader: a transformer fine-tuned for extractive QA reads question + passage windows of the
+retrieved chunks in one batched call and scores every span by its start and end logits against the
+window's "no answer" ([CLS]) score. A logistic calibration (fitted by `qa reader calibrate` on questions
+the model was not trained on) turns those scores and the retrieval score into the answer's confidence.
+
+The weights are one file in the model folder: `model.onnx` (int8, run with ONNX Runtime) or
+`model.safetensors` (run with torch), beside `config.json`, the tokenizer files and `calibration.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.query_batching import MicroBatcher
+from index.store import IndexData
+from qa.reading import Question, ReadSpan, sentences_covering
+from qa.retrieval import Hit
+from qa.span_decoding import decode_window, passage_offsets
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = ROOT / "models" / "reader"
+MAX_LENGTH = 320  # word pieces per window: a 160-token chunk and its question fit in one
+STRIDE = 128  # overlap of a long passage's windows
+MAX_QUERY_TOKENS = 64
+SPANS_PER_WINDOW = 3  # alternatives kept per window (candidates, corroboration)
+MAX_WINDOWS_PER_CALL = 48  # concurrent questions' windows share one model call up to this many
+FEATURES = ("margin", "score", "retrieval", "rank")  # what the calibration weighs (calibration.json)
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
+
+
+class ReaderLoadError(RuntimeError):
+    """The reader's model folder is missing, incomplete or damaged; the message says which and how to fix."""
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    passage: int  # index into the passages read
+    start: int  # characters of that passage
+    end: int
+    score: float  # start + end logit
+    null_score: float  # the window's "no answer" score
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null_score
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """P(answer is right) = sigmoid(intercept + coef · features); `threshold` maximised F1 on the data it
+    was fitted on (held-out articles, never the reported evaluation sets)."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    fitted_on: str = ""
+
+    @classmethod
+    def default(cls) -> Calibration:
+        # Before calibration: the margin alone, 0.5 where the best span and "no answer" tie.
+        return cls(coef=(1.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.5, fitted_on="uncalibrated")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if list(raw["features"]) != list(FEATURES) or len(raw["coef"]) != len(FEATURES):
+                raise ValueError(f"features must be {list(FEATURES)}")
+            return cls(tuple(float(c) for c in raw["coef"]), float(raw["intercept"]), float(raw["threshold"]),
+                       str(raw.get("fitted_on", "")))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ReaderLoadError(
+                f"reader calibration {path} is unreadable ({exc}); run `qa reader calibrate`"
+            ) from exc
+
+    def confidence(self, features: Sequence[float]) -> float:
+        z = self.intercept + sum(c * f for c, f in zip(self.coef, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), "coef": list(self.coef), "intercept": self.intercept,
+                "threshold": self.threshold, "fitted_on": self.fitted_on}  # fmt: skip
+
+
+def span_features(span: PassageSpan, hit: Hit) -> tuple[float, float, float, float]:
+    return (span.margin, span.score, hit.score, float(hit.rank))
+
+
+class SpanModel:
+    """Tokenizer + weights; `read(question, passages)` -> spans. Loaded once, shared by every question."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        self.model_dir = model_dir
+        if not model_dir.is_dir():
+            raise ReaderLoadError(
+                f"reader model folder not found: {model_dir} (set QA_READER_MODEL, or QA_READER=rules for the "
+                "rule-based reader)"
+            )
+        if not (model_dir / "config.json").is_file() or not any((model_dir / f).is_file() for f in _TOKENIZER_FILES):
+            raise ReaderLoadError(f"reader model folder {model_dir} lacks config.json or its tokenizer files")
+        onnx, st = model_dir / "model.onnx", model_dir / "model.safetensors"
+        if not onnx.is_file() and not st.is_file():
+            raise ReaderLoadError(f"reader weights missing: neither {onnx.name} nor {st.name} in {model_dir}")
+        from transformers import AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        except Exception as exc:
+            raise ReaderLoadError(f"reader tokenizer in {model_dir} cannot be loaded: {exc}") from exc
+        self.runtime = "onnx" if onnx.is_file() else "torch"
+        self._run = self._load_onnx(onnx, threads) if self.runtime == "onnx" else self._load_torch(st, threads)
+        self.calls = 0
+        self.windows = 0
+        self._batcher: MicroBatcher[tuple[str, str], list[PassageSpan]] = MicroBatcher(
+            self._read_pairs, MAX_WINDOWS_PER_CALL, name="reader-batcher"
+        )
+
+    # -- weights ------------------------------------------------------------------------------------------
+    def _load_onnx(self, path: Path, threads: int | None) -> Any:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        try:
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ReaderLoadError(f"reader weights {path} are damaged or not an ONNX model: {exc}") from exc
+        names = {i.name for i in session.get_inputs()}
+
+        def run(ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            start, end = session.run(["start_logits", "end_logits"], {k: v for k, v in feed.items() if k in names})
+            return start, end
+
+        return run
+
+    def _load_torch(self, path: Path, threads: int | None) -> Any:
+        import torch
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+        from transformers import BertConfig, BertForQuestionAnswering
+
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            state = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ReaderLoadError(f"reader weights {path} are damaged or not safetensors: {exc}") from exc
+        try:
+            config = BertConfig.from_json_file(str(self.model_dir / "config.json"))
+            model = BertForQuestionAnswering(config)
+            model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+                                  strict=False)  # fmt: skip
+        except Exception as exc:
+            raise ReaderLoadError(f"reader weights {path} do not fit its config.json: {exc}") from exc
+        missing = {"qa_outputs.weight", "qa_outputs.bias"} - set(state)
+        if missing:
+            raise ReaderLoadError(f"reader weights {path} lack the span head ({sorted(missing)}): not a trained reader")
+        model.eval()
+
+        def run(ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            with torch.inference_mode():
+                out = model(input_ids=torch.from_numpy(ids), token_type_ids=torch.from_numpy(types),
+                            attention_mask=torch.from_numpy(mask))  # fmt: skip
+            return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+        return run
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def read(self, question: str, passages: Sequence[str]) -> list[PassageSpan]:
+        """Best spans of every passage (several per passage), best first by score."""
+        per_pair = self._batcher.run([(question, p) for p in passages])
+        spans = [
+            PassageSpan(i, s.start, s.end, s.score, s.null_score) for i, found in enumerate(per_pair) for s in found
+        ]
+        spans.sort(key=lambda s: -s.score)
+        return spans
+
+    def _clip(self, question: str) -> str:
+        ids = self.tokenizer(question, add_special_tokens=False)["input_ids"]
+        return question if len(ids) <= MAX_QUERY_TOKENS else self.tokenizer.decode(ids[:MAX_QUERY_TOKENS])
+
+    def _read_pairs(self, pairs: list[tuple[str, str]]) -> list[list[PassageSpan]]:
+        """One model call over every window of every (question, passage) pair."""
+        enc = self.tokenizer(
+            [self._clip(q) for q, _ in pairs], [p for _, p in pairs], truncation="only_second",
+            max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
+            padding=True, return_tensors="np",
+        )  # fmt: skip
+        starts, ends = self._run(
+            enc["input_ids"].astype(np.int64), enc["token_type_ids"].astype(np.int64),
+            enc["attention_mask"].astype(np.int64),
+        )  # fmt: skip
+        self.calls += 1
+        self.windows += len(starts)
+        found: list[dict[tuple[int, int], PassageSpan]] = [{} for _ in pairs]
+        for w, pair in enumerate(enc["overflow_to_sample_mapping"]):
+            offsets = passage_offsets(enc["offset_mapping"][w].tolist(), enc.sequence_ids(w))
+            for s in decode_window(starts[w], ends[w], offsets)[:SPANS_PER_WINDOW]:
+                key = (s.start, s.end)
+                if key not in found[pair] or found[pair][key].score < s.score:
+                    found[pair][key] = PassageSpan(int(pair), s.start, s.end, s.score, s.null_score)
+        return [sorted(f.values(), key=lambda s: -s.score) for f in found]
+
+
+class SpanReader:
+    """The Reader over the index: reads the retrieved chunks, maps spans back to document offsets."""
+
+    name = "trained"
+
+    def __init__(self, model_dir: Path | None, index: IndexData, threads: int | None = None,
+                 model: SpanModel | None = None, passages: int = 2) -> None:  # fmt: skip
+        model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        self.model = model or SpanModel(model_dir, threads or _default_threads())
+        cal = model_dir / "calibration.json"
+        self.calibration = Calibration.load(cal) if cal.is_file() else Calibration.default()
+        self.default_threshold = self.calibration.threshold
+        self.index = index
+        self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
+
+    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
+        out: dict[tuple[str, int, int], ReadSpan] = {}
+        for c in self.candidates(question.reader_text, hits):
+            conf = self.calibration.confidence(c.features)
+            key = (c.doc_id, c.start, c.end)  # overlapping chunks find the same span twice
+            if key in out and out[key].confidence >= conf:
+                continue
+            first, last = sentences_covering(self.index, c.chunk_id, c.start, c.end)
+            out[key] = ReadSpan(c.doc_id, c.chunk_id, c.start, c.end, first, last, conf, conf)
+        return sorted(out.values(), key=lambda s: -s.score)
+
+    def candidates(self, reader_text: str, hits: list[Hit]) -> list[Candidate]:
+        """Every span the model proposes in the retrieved chunks, in document offsets, with the features the
+        calibration weighs (used as they are by `qa reader calibrate`)."""
+        hits = hits[: self.passages]
+        chunks = [self.index.chunks[h.chunk_id] for h in hits]
+        return [
+            Candidate(chunks[s.passage].doc_id, chunks[s.passage].chunk_id, chunks[s.passage].start + s.start,
+                      chunks[s.passage].start + s.end, span_features(s, hits[s.passage]))
+            for s in self.model.read(reader_text, [c.text for c in chunks])
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidate:
+    doc_id: str
+    chunk_id: int
+    start: int  # document offsets
+    end: int
+    features: tuple[float, ...]  # FEATURES, in order
+
+
+def _default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

@@ -1,0 +1,346 @@
+"""The reader interface and the trained reader, with the real shipped model: span decoding, windows mapped
+back to document offsets, the no-answer path, reader selection, loading errors and training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.conversation import Message
+from qa.reading import analyse_question
+from qa.span_decoding import decode_window, passage_offsets
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / "models" / "reader"
+
+
+# -- pure parts: decoding and question analysis ------------------------------------------------------------
+def test_decode_window_picks_the_best_valid_span_inside_the_passage() -> None:
+    # tokens: [CLS] q q [SEP] p0 p1 p2 p3 [SEP]; passage offsets only for p0..p3
+    offsets = [None, None, None, None, (0, 3), (4, 9), (10, 12), (13, 20), None]
+    start = np.array([1.0, 9.0, 0, 0, 0.5, 6.0, 0.1, 0.2, 0])  # the question token's 9.0 must be ignored
+    end = np.array([1.0, 0, 9.0, 0, 0.1, 0.3, 5.0, 0.4, 0])
+    spans = decode_window(start, end, offsets)
+    assert (spans[0].start, spans[0].end) == (4, 12)  # p1..p2
+    assert spans[0].score == pytest.approx(11.0)
+    assert spans[0].null_score == pytest.approx(2.0)
+    assert all(s.start < s.end for s in spans)
+
+
+def test_decode_window_never_ends_before_it_starts_or_runs_too_long() -> None:
+    offsets = [None] + [(i * 2, i * 2 + 1) for i in range(40)]
+    start = np.zeros(41)
+    end = np.zeros(41)
+    start[35], end[2] = 10.0, 10.0  # the best start is after the best end
+    end[36] = 1.0
+    spans = decode_window(start, end, offsets, max_answer_tokens=5)
+    assert spans and all(s.end > s.start for s in spans)
+    assert all((s.end - s.start) <= 2 * 5 for s in spans)
+    assert (spans[0].start, spans[0].end) == (68, 71)  # tokens 35..36
+
+
+def test_passage_offsets_keep_only_the_passage() -> None:
+    assert passage_offsets([(0, 0), (0, 3), (0, 0), (0, 4), (5, 7), (0, 0)], [None, 0, None, 1, 1, None]) == [
+        None, None, None, (0, 4), (5, 7), None,
+    ]  # fmt: skip
+
+
+def test_follow_up_pronoun_is_replaced_by_the_name_for_the_reader() -> None:
+    history = [Message("user", "Who is Balenciaga's creative director?"), Message("assistant", "Demna [1]")]
+    q = analyse_question("When did he apologize?", history)
+    assert q.reader_text == "When did Demna apologize?"
+    assert "Demna" in q.search_text
+    assert q.qtype == "date"
+    plain = analyse_question("Who founded the brand?", [])
+    assert plain.reader_text == plain.text == plain.search_text
+
+
+# -- the trained model ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def span_model():
+    from qa.span_reader import SpanModel
+
+    return SpanModel(MODEL_DIR)
+
+
+def test_long_passage_is_read_in_windows_that_map_back_to_its_characters(span_model) -> None:
+    from qa.span_reader import MAX_LENGTH
+
+    filler = "The committee met again on Tuesday and discussed the budget for the coming year at length. "
+    passage = filler * 45 + "The old stone bridge was designed by Margarethe Vollmer in 1911. " + filler * 3
+    n_tokens = len(span_model.tokenizer(passage)["input_ids"])
+    assert n_tokens > 2 * MAX_LENGTH  # the answer sits in a later window, not the first
+    spans = span_model.read("Who designed the old stone bridge?", ["Nothing to see here.", passage])
+    best = spans[0]
+    assert best.passage == 1
+    assert passage[best.start : best.end] == "Margarethe Vollmer"
+
+
+def test_reads_every_passage_in_one_model_call(span_model) -> None:
+    before = span_model.calls
+    spans = span_model.read("Who wrote the letter?", ["Anna wrote the letter.", "Ben read it.", "Carl posted it."])
+    assert span_model.calls == before + 1
+    assert {s.passage for s in spans} <= {0, 1, 2}
+    assert spans[0].passage == 0
+
+
+def test_engine_answers_with_the_trained_reader_and_exact_offsets(engine) -> None:
+    assert engine.reader.name == "trained"
+    a = engine.ask("How much was the lawsuit Balenciaga filed against the set designer?")
+    assert not a.abstained
+    assert "25 million" in a.answer
+    doc = engine.index.documents[a.citations[0].doc_id].text
+    assert doc[a.answer_start : a.answer_end] == a.answer
+    c = a.citations[0]
+    assert doc[c.start : c.end] == c.quote
+    assert c.start <= a.answer_start < a.answer_end <= c.end  # the cited sentence holds the answer
+
+
+def test_no_answer_path_abstains_and_cites_nothing(engine) -> None:
+    a = engine.ask("What is the boiling point of liquid nitrogen?")
+    assert a.abstained and a.answer is None and a.citations == []
+    assert a.confidence < engine.threshold
+    assert a.related  # the closest passages are still offered
+
+
+def test_concurrent_questions_share_reader_calls(engine) -> None:
+    model = engine.reader.model
+    questions = ["Who is Demna?", "Who owns Balenciaga?", "When did Kim become an ambassador?", "Who is Kim?"] * 2
+    before = model.calls
+    threads = [threading.Thread(target=engine.ask, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert model.calls - before < len(questions)
+
+
+def test_reader_setting_selects_the_rule_reader(settings, embedder) -> None:
+    from qa.engine import Engine
+
+    rules = Engine.load(settings.with_(reader="rules"), embedder=embedder, build=False)
+    assert rules.reader.name == "rules"
+    assert rules.threshold == pytest.approx(0.70)
+    a = rules.ask("Who is Balenciaga's creative director?")
+    doc = rules.index.documents[a.citations[0].doc_id].text
+    assert doc[a.answer_start : a.answer_end] == a.answer
+
+
+def test_unknown_reader_is_a_clear_settings_error() -> None:
+    from qa.settings import Settings
+
+    with pytest.raises(ValueError, match="reader must be one of trained, rules"):
+        Settings.from_env(env={"QA_READER": "magic"})
+
+
+def test_threshold_defaults_to_the_readers_calibrated_one(engine) -> None:
+    cal = json.loads((MODEL_DIR / "calibration.json").read_text())
+    assert engine.threshold == pytest.approx(cal["threshold"])
+    assert cal["fitted_on"] and "held-out" in cal["fitted_on"]
+
+
+# -- loading errors ------------------------------------------------------------------------------------------
+def _copy_model(tmp_path: Path, skip: tuple[str, ...] = ()) -> Path:
+    out = tmp_path / "reader"
+    out.mkdir()
+    for f in MODEL_DIR.iterdir():
+        if f.is_file() and f.name not in skip:
+            (out / f.name).write_bytes(f.read_bytes())
+    return out
+
+
+def _weights_name() -> str:
+    return "model.onnx" if (MODEL_DIR / "model.onnx").is_file() else "model.safetensors"
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
+    from qa.span_reader import ReaderLoadError, SpanModel
+
+    with pytest.raises(ReaderLoadError, match="reader model folder not found: .*nowhere.*QA_READER_MODEL"):
+        SpanModel(tmp_path / "nowhere")
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path) -> None:
+    from qa.span_reader import ReaderLoadError, SpanModel
+
+    folder = _copy_model(tmp_path, skip=(_weights_name(),))
+    with pytest.raises(ReaderLoadError, match="reader weights missing"):
+        SpanModel(folder)
+
+
+def test_damaged_weights_file_is_a_clear_error(tmp_path) -> None:
+    from qa.span_reader import ReaderLoadError, SpanModel
+
+    folder = _copy_model(tmp_path, skip=(_weights_name(),))
+    good = (MODEL_DIR / _weights_name()).read_bytes()
+    (folder / _weights_name()).write_bytes(good[: len(good) // 3])  # a download cut short
+    with pytest.raises(ReaderLoadError, match="damaged"):
+        SpanModel(folder)
+
+
+def test_damaged_calibration_is_a_clear_error(tmp_path, seed_index_dir) -> None:
+    from index.store import load_index
+    from qa.span_reader import ReaderLoadError, SpanReader
+
+    folder = _copy_model(tmp_path)
+    (folder / "calibration.json").write_text('{"features": ["margin"]}')
+    with pytest.raises(ReaderLoadError, match="calibration .* unreadable"):
+        SpanReader(folder, load_index(seed_index_dir))
+
+
+def test_cli_reports_a_missing_reader_model_and_exits_2(settings, tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "Who is Demna?", "--index-dir", str(settings.index_dir),
+         "--reader-model", str(tmp_path / "gone")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "reader model folder not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# -- training ------------------------------------------------------------------------------------------------
+def _tiny_training_set(tmp_path: Path) -> Path:
+    """A few SQuAD-style questions: one answerable and one not per paragraph, two articles (one is dev)."""
+    paragraphs = {
+        "Bridges": [
+            ("The Vollmer bridge was designed by Margarethe Vollmer and opened in 1911.",
+             [("Who designed the Vollmer bridge?", "Margarethe Vollmer"), ("When did the bridge close?", None),
+              ("When did the bridge open?", "1911")]),
+            ("The river below the bridge freezes every winter, and skaters use it in January.",
+             [("When do skaters use the river?", "in January"), ("Who paints the bridge?", None)]),
+        ],
+        "Harbours": [
+            ("The harbour of Lenz handles grain and timber, and its lighthouse dates from 1840.",
+             [("What does the harbour handle?", "grain and timber"), ("Who built the lighthouse?", None)]),
+        ],
+    }  # fmt: skip
+    data = []
+    n = 0
+    for title, paras in paragraphs.items():
+        out = []
+        for context, qas in paras:
+            items = []
+            for question, answer in qas * 3:  # repeats: a few steps of real training
+                n += 1
+                ans = [{"text": answer, "answer_start": context.index(answer)}] if answer else []
+                items.append({"id": f"q{n}", "question": question, "answers": ans, "is_impossible": not answer})
+            out.append({"context": context, "qas": items})
+        data.append({"title": title, "paragraphs": out})
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"version": "v2.0", "data": data}))
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        'dev_articles = ["Harbours"]\nmax_length = 96\ndoc_stride = 32\nnegatives_per_question = 1.0\n'
+        "epochs = 2.0\nbatch_size = 4\nevals_per_epoch = 2\nlearning_rate = 1e-4\n"
+        '[[data]]\npath = "tiny.json"\n'
+    )
+    return config
+
+
+def test_training_writes_manifest_log_checkpoint_and_a_loadable_model(tmp_path) -> None:
+    from qa.reader_training import sha256_of, train
+    from qa.span_reader import SpanModel
+
+    config = _tiny_training_set(tmp_path)
+    out = tmp_path / "run"
+    model_dir = train(config, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["files"][0]["sha256"] == sha256_of(tmp_path / "tiny.json")
+    assert manifest["config_sha256"] == sha256_of(config)
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    data = next(r for r in log if r["event"] == "data")
+    assert data["negatives"] > 0  # retrieved passages without the answer became no-answer examples
+    evals = [r for r in log if r["event"] == "eval"]
+    assert len(evals) >= 2 and all("loss" in r and "dev_hasans_f1" in r for r in evals)
+    assert (out / "checkpoint.pt").is_file()
+    record = json.loads((model_dir / "training.json").read_text())
+    assert record["manifest"]["files"] == manifest["files"]
+    spans = SpanModel(model_dir).read("Who designed it?", ["The Vollmer bridge was designed by Margarethe Vollmer."])
+    assert spans and spans[0].end <= len("The Vollmer bridge was designed by Margarethe Vollmer.")
+
+    # --resume continues from the checkpoint instead of starting again; the time budget stops cleanly.
+    done_steps = evals[-1]["step"]
+    train(config, out, resume=True)
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    resumed = [r for r in log if r["event"] == "resumed"]
+    assert resumed and resumed[-1]["step"] == done_steps
+    out2 = tmp_path / "budget"
+    train(config, out2, max_minutes=0.0)
+    log2 = [json.loads(line) for line in (out2 / "train_log.jsonl").read_text().splitlines()]
+    assert any(r["event"] == "stopped" for r in log2)
+    assert (out2 / "model" / "config.json").is_file()
+
+
+def test_bad_training_config_is_a_clear_error(tmp_path) -> None:
+    from qa.reader_training import TrainConfig
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("epochz = 3\n")
+    with pytest.raises(ValueError, match="unknown setting"):
+        TrainConfig.load(bad)
+
+
+# -- the engine's guarantees hold with the trained reader too --------------------------------------------
+def test_citation_and_answer_offsets_are_exact_for_every_gold_question(engine) -> None:
+    from qa.gold import read_gold
+
+    for path in sorted((ROOT / "gold").glob("*.jsonl")):
+        for q in read_gold(path).questions:
+            a = engine.ask(q.question, history=q.history_dicts() or None, threshold=0.0, candidates=3)
+            for c in a.citations + [cand.citation for cand in a.candidates]:
+                assert engine.index.documents[c.doc_id].text[c.start : c.end] == c.quote, (path.name, q.id)
+            if a.answer is not None:
+                doc = engine.index.documents[a.citations[0].doc_id].text
+                assert doc[a.answer_start : a.answer_end] == a.answer, (path.name, q.id)
+
+
+def test_filters_and_candidates_with_the_trained_reader(engine) -> None:
+    only = "003_f2bd36a69d885f5a"
+    a = engine.ask("Who is Balenciaga's creative director?", filters={"doc_ids": [only]}, threshold=0.0,
+                   candidates=3)  # fmt: skip
+    assert a.citations and all(c.doc_id == only for c in a.citations)
+    assert all(c.citation.doc_id == only for c in a.candidates)
+    assert len({c.answer.lower() for c in a.candidates}) == len(a.candidates)  # distinct alternatives
+    assert a.candidates[0].score >= a.candidates[-1].score
+
+
+def test_follow_up_is_answered_about_the_name_given_before(engine) -> None:
+    history = [{"role": "user", "content": "Who is Balenciaga's creative director?"},
+               {"role": "assistant", "content": "Demna [1]"}]  # fmt: skip
+    a = engine.ask("When did he apologize?", history=history, threshold=0.0)
+    assert "Demna" in a.resolved_question
+    assert a.citations and "Demna" in engine.index.documents[a.citations[0].doc_id].text
+
+
+def test_cli_ask_answers_with_the_trained_reader(settings) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("QA_")}
+    env.update(QA_INDEX_DIR=str(settings.index_dir), QA_CORPUS_DIR=str(settings.corpus_dir))
+    out = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "--json", "How much was the lawsuit against the set designer?"],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300, check=True,
+    )  # fmt: skip
+    answer = json.loads(out.stdout)
+    assert "25 million" in answer["answer"]
+    assert answer["citations"][0]["doc_id"] == "000_898400add2b9d695"
+
+
+def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
+    pytest.importorskip("onnxruntime")
+    from qa.reader_export import export_onnx
+    from qa.span_reader import SpanModel
+
+    onnx_dir = tmp_path / "onnx"
+    export_onnx(MODEL_DIR, onnx_dir)
+    assert (onnx_dir / "model.onnx").stat().st_size < 30_000_000  # int8: about half the fp16 file
+    quantised = SpanModel(onnx_dir)
+    assert quantised.runtime == "onnx"
+    passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
+    best = quantised.read("Who did the company sue?", [passage])[0]
+    assert passage[best.start : best.end] == "Nicholas Des Jardi"
