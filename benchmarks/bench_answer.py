@@ -1,10 +1,10 @@
 """In-process answering latency on the seed corpus, next to the bare question-embedding time.
 
-    .venv/bin/python benchmarks/bench_answer.py [--repeat 20]
+    .venv/bin/python benchmarks/bench_answer.py [--repeat 20] [--reader trained|rules] [--reader-passages N]
 
-Prints p50/p95 of: the model call alone (encode one question), the whole `Engine.ask`, and the engine's
-own time besides its model call (retrieval + reading + citations + reply, from the answer's timings),
-which the target puts under 3 ms at p50.
+Prints p50/p95 of: the embedding model call alone (encode one question), the whole `Engine.ask`, and its
+parts from the answer's timings: the question embedding, retrieval, the reader, and everything but the
+embedding.
 """
 
 from __future__ import annotations
@@ -47,15 +47,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=20, help="passes over the question set")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--reader", choices=["trained", "rules"], default="trained")
+    parser.add_argument("--reader-passages", type=int, help="passages the trained reader reads (default: setting)")
     args = parser.parse_args()
 
     embedder = Embedder()
     with tempfile.TemporaryDirectory() as tmp:
         build_index(args.corpus, Path(tmp), embedder, progress=False)
-        engine = Engine.load(Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus), embedder, build=False)
+        settings = Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus, reader=args.reader,
+                                     reader_passages=args.reader_passages)  # fmt: skip
+        engine = Engine.load(settings, embedder, build=False)
         for q in QUESTIONS:  # warm-up: first calls pay for lazy initialisation
             engine.ask(q)
-        bare_ms, ask_ms, rest_ms = [], [], []
+        bare_ms, ask_ms, rest_ms, parts = [], [], [], {"embed_ms": [], "search_ms": [], "read_ms": []}
         for _ in range(args.repeat):
             for q in QUESTIONS:
                 t0 = time.perf_counter()
@@ -66,16 +70,24 @@ def main() -> None:
                 ask_ms.append((time.perf_counter() - t1) * 1000)
                 # Everything the engine does besides its own model call (from its timings, same request).
                 rest_ms.append(answer.timings_ms["total_ms"] - answer.timings_ms["embed_ms"])
+                for k, v in parts.items():
+                    v.append(answer.timings_ms[k])
         n = len(ask_ms)
-        print(f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}")
+        print(f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}; "
+              f"reader: {engine.reader.name}")  # fmt: skip
         print(f"{'':<30}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
-        for name, values in (("embed question (bare model)", bare_ms), ("Engine.ask (everything)", ask_ms),
-                             ("everything but the embedding", rest_ms)):  # fmt: skip
+        rows = (("embed question (bare model)", bare_ms), ("Engine.ask (everything)", ask_ms),
+                ("  question embedding", parts["embed_ms"]), ("  retrieval", parts["search_ms"]),
+                ("  reader", parts["read_ms"]), ("everything but the embedding", rest_ms))  # fmt: skip
+        for name, values in rows:
             print(f"{name:<30}{pct(values, 0.5):>10.2f}{pct(values, 0.95):>10.2f}{statistics.mean(values):>10.2f}")
         before = embedder.calls
+        reads = getattr(getattr(engine.reader, "model", None), "calls", 0)
         for q in QUESTIONS:
             engine.ask(q)
-        print(f"model calls per Engine.ask: {(embedder.calls - before) / len(QUESTIONS):.2f}")
+        print(f"embedding calls per Engine.ask: {(embedder.calls - before) / len(QUESTIONS):.2f}")
+        if hasattr(engine.reader, "model"):
+            print(f"reader calls per Engine.ask: {(engine.reader.model.calls - reads) / len(QUESTIONS):.2f}")
 
 
 if __name__ == "__main__":

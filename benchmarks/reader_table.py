@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa.metrics import auroc  # noqa: E402
 
 
 def main(folder: Path) -> None:
@@ -15,9 +20,9 @@ def main(folder: Path) -> None:
     names = sorted({n for n, _ in runs}, key=lambda n: (n.startswith("squad"), n))
     print(
         "| set | reader | threshold | F1 | EM | HasAns F1 | NoAns | citation precision | doc recall@1 | best F1 (at) |"
-        " p50 ms |"
+        " AUROC | p50 ms |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         for reader in ("trained", "rules"):
             r = runs.get((name, reader))
@@ -28,8 +33,16 @@ def main(folder: Path) -> None:
             rec = r["retrieval"].get("recall@1")
             cells = [name, reader, f"{r['threshold']:.2f}", f"{c['f1']:.3f}", f"{c['exact']:.3f}",
                      _f(c["HasAns_f1"]), _f(na), _f(c["citation_precision"]), _f(rec),
-                     f"{r['best_f1']:.3f} ({r['best_f1_thresh']:.2f})", f"{r['latency_ms']['p50']:.0f}"]  # fmt: skip
+                     f"{r['best_f1']:.3f} ({r['best_f1_thresh']:.2f})", _f(_auroc(r)),
+                     f"{r['latency_ms']['p50']:.0f}"]  # fmt: skip
             print("| " + " | ".join(cells) + " |")
+
+
+def _auroc(r: dict) -> float | None:
+    """How well the confidence separates answerable from unanswerable questions (no answer offered: 0)."""
+    rows = r["rows"]
+    value = auroc([row["has_answer"] for row in rows], [row["confidence"] if row["offered"] else 0.0 for row in rows])
+    return None if math.isnan(value) else value
 
 
 def _f(x: float | None) -> str:

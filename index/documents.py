@@ -67,7 +67,7 @@ class DocumentError(Exception):
     """A file (or one line of a .jsonl file) that cannot be read as an article."""
 
 
-def _doc_id_for(rel: str, strip_suffix: bool = True) -> str:
+def doc_id_for(rel: str, strip_suffix: bool = True) -> str:
     # Stable, URL-safe id from the file name (relative path without extension).
     # A .jsonl record's own id keeps its dots: "story.1" and "story.2" must not both become "story".
     stem = rel.rsplit(".", 1)[0] if strip_suffix else rel
@@ -96,7 +96,7 @@ def _read_file(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]]
         return [
             (
                 _make_doc(
-                    _doc_id_for(rel),
+                    doc_id_for(rel),
                     extracted.text,
                     rel,
                     extracted.title,
@@ -113,7 +113,7 @@ def _read_file(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]]
     return [
         (
             _make_doc(
-                _doc_id_for(rel),
+                doc_id_for(rel),
                 raw,
                 rel,
                 meta.get("title"),
@@ -217,7 +217,7 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]
             continue
         try:
             parsed = _make_doc(
-                _doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}",
+                doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}",
                 record["title"], record.get("date"), record.get("source"), record.get("url"),
                 where=f"{rel}:{lineno}",
             )  # fmt: skip

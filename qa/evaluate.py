@@ -57,7 +57,8 @@ def engine_asker(engine: Engine, given_paragraph: bool = False) -> Asker:
     from qa.errors import QuestionError
 
     def ask(q: GoldQuestion, top_k: int) -> dict[str, Any]:
-        filters = {"doc_ids": q.doc_ids} if given_paragraph else None
+        # No doc_ids (an unanswerable question): no filter; an empty doc_ids filter is a 400 now.
+        filters = {"doc_ids": q.doc_ids} if given_paragraph and q.doc_ids else None
         try:
             answer = engine.ask(
                 q.question, history=q.history_dicts() or None, top_k=top_k, threshold=0.0, filters=filters

@@ -115,6 +115,32 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
+def auroc(positive: Sequence[bool], score: Sequence[float]) -> float:
+    """Area under the ROC curve: the chance that a random positive outscores a random negative (ties count
+    half); nan when either class is empty. Used for how well confidence separates answerable questions
+    from unanswerable ones."""
+    pos = [s for p, s in zip(positive, score, strict=True) if p]
+    neg = [s for p, s in zip(positive, score, strict=True) if not p]
+    if not pos or not neg:
+        return math.nan
+    ranks = _average_ranks(list(pos) + list(neg))
+    return (sum(ranks[: len(pos)]) - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+
+
+def _average_ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
 def spans_overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     """Half-open [start, end) intervals share at least one character."""
     return a_start < b_end and b_start < a_end

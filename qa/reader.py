@@ -39,8 +39,33 @@ class ScoredSentence:
     confidence: float
 
 
-COMMON_IDF = 0.7  # below it a word is in about half the passages or more (idf = ln(1 + (n - df + .5)/(df + .5)))
-PHRASE_BONUS = 0.2  # a finder placed the answer (after the question's verb, a why-clause): strong evidence
+@dataclass(frozen=True)
+class RuleWeights:
+    """Every weight and threshold of the rule reader, in one place (hand-set; seed and heldout sweeps)."""
+
+    meaning: float = 0.45  # cosine(question, sentence) in the first-pass score
+    coverage: float = 0.35  # idf-weighted share of the question's words present
+    passage_rank: float = 0.05  # / (1 + rank of the retrieved passage)
+    context_terms: float = 0.3  # earlier turns' words count this much of this turn's
+    neighbour_coverage: float = 0.75  # coverage with the previous (or introduced next) sentence counts this much
+    introduced_meaning: float = 0.9  # "On November 23, they wrote:" means what the next sentence says, nearly
+    type_ok: float = 0.3  # holds something of the asked type
+    span_score: float = 0.05  # per unit of the span finder's score (capped at 2)
+    bound: float = 0.15  # the sentence says who did the asked-about thing, not just who was there
+    phrase_bonus: float = 0.2  # a finder placed the answer (after the question's verb, a why-clause)
+    fragment_penalty: float = 0.1  # questions and headline fragments are rarely answers
+    missing_name_penalty: float = 0.1  # per name (at most two) the passage never mentions
+    other_year_penalty: float = 0.1  # an article of another year than the one asked about
+    agreement: float = 0.05  # per other document (at most two) saying the same
+    agreement_similarity: float = 0.8  # sentence answers agree at this cosine or above
+    common_idf: float = 0.7  # below it a word is in about half the passages or more
+    confidence_slope: float = 10.0  # confidence = sigmoid(slope * (score - midpoint))
+    confidence_midpoint: float = 0.62
+    untyped_confidence: float = 0.6  # cap factor for a sentence without anything of the asked type
+
+
+WEIGHTS = RuleWeights()
+
 SPAN_POOL = 20  # sentences, best by meaning and words, that get the (costlier) answer-span analysis
 
 
@@ -61,9 +86,6 @@ def _span_words(sentence: str, span: Span | None) -> frozenset[str]:
 
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _LOOKING_BACK = re.compile(r"\b(?:at the time|back then|initially|originally|previously|then)\b", re.I)
-
-
-MISSING_NAME_PENALTY = 0.1  # per name (at most two) the passage never mentions
 
 
 def named_terms(question: str) -> list[frozenset[str]]:
@@ -131,8 +153,8 @@ def confidence_of(score: float, type_ok: bool) -> float:
     A sentence without anything of the asked type (no date for "when") can support, not answer: its
     confidence is capped well below any sensible threshold's reach unless everything else is strong.
     """
-    p = 1.0 / (1.0 + math.exp(-10.0 * (score - 0.62)))
-    return p if type_ok else 0.6 * p
+    p = 1.0 / (1.0 + math.exp(-WEIGHTS.confidence_slope * (score - WEIGHTS.confidence_midpoint)))
+    return p if type_ok else WEIGHTS.untyped_confidence * p
 
 
 def rank_sentences(
@@ -160,7 +182,7 @@ def rank_sentences(
     if qtype == NAMES:
         terms.pop(stem("names"), None)  # the question's form, not its topic ("Balenciaga names Kim ...")
     for t in question_terms(context):  # earlier turns count, but less than this turn's words
-        terms.setdefault(t, 0.3 * bm25.idf_of(t))
+        terms.setdefault(t, WEIGHTS.context_terms * bm25.idf_of(t))
     total = sum(terms.values())
 
     # Cheap first pass: meaning, words (the previous sentence counts a little: "he said on December 2"
@@ -170,12 +192,14 @@ def rank_sentences(
         sid = int(sid)
         cov = _coverage(stems[sid], terms, total)
         if sid > 0 and index.sentences[sid - 1].doc_id == index.sentences[sid].doc_id:
-            cov = max(cov, 0.75 * _coverage(stems[sid] | stems[sid - 1], terms, total))
+            cov = max(cov, WEIGHTS.neighbour_coverage * _coverage(stems[sid] | stems[sid - 1], terms, total))
         meaning = float(dense[i])
         if _introduces(index, sid):  # "On November 23, they wrote:" means what the next sentence says
-            cov = max(cov, 0.75 * _coverage(stems[sid] | stems[sid + 1], terms, total))
-            meaning = max(meaning, 0.9 * float(index.sentence_vectors[sid + 1] @ query_vector))
-        first.append((0.45 * meaning + 0.35 * cov + 0.05 / (1 + rank_of[sid]), i, cov))
+            cov = max(cov, WEIGHTS.neighbour_coverage * _coverage(stems[sid] | stems[sid + 1], terms, total))
+            meaning = max(meaning, WEIGHTS.introduced_meaning * float(index.sentence_vectors[sid + 1] @ query_vector))
+        first.append(
+            (WEIGHTS.meaning * meaning + WEIGHTS.coverage * cov + WEIGHTS.passage_rank / (1 + rank_of[sid]), i, cov)
+        )
     first.sort(key=lambda f: -f[0])
 
     noun = counted_noun(question) if qtype == AMOUNT else None
@@ -195,23 +219,27 @@ def rank_sentences(
         if type_ok and noun:
             # "How many followers": a number about something else ("three Instagram Stories") is no answer.
             type_ok = noun in stems[sid] or (sid > 0 and noun in stems[sid - 1])
-        score += 0.3 * type_ok
+        score += WEIGHTS.type_ok * type_ok
         if span is not None and qtype not in (SENTENCE, QUOTE):
-            score += 0.05 * min(span.score, 2.0)  # a well-placed span (next to "photographer", "designer")
+            score += WEIGHTS.span_score * min(
+                span.score, 2.0
+            )  # a well-placed span (next to "photographer", "designer")
             if span.bound:
-                score += 0.15  # the sentence says who did the asked-about thing, not just who was there
+                score += WEIGHTS.bound  # the sentence says who did the asked-about thing, not just who was there
         elif span is not None and span.score >= PHRASE_FOUND:
-            score += PHRASE_BONUS  # shaped like an answer: a reason for "why", a role for "what role"
+            score += WEIGHTS.phrase_bonus  # shaped like an answer: a reason for "why", a role for "what role"
         if sentence.text.rstrip().endswith("?") or len(sentence.text.split()) < 4:
-            score -= 0.1  # questions and headline fragments are rarely answers
+            score -= WEIGHTS.fragment_penalty  # questions and headline fragments are rarely answers
         if named:
             cid = sentence.chunk_id
             if cid not in passage_stems:
                 passage_stems[cid] = frozenset().union(*(stems[x] for x in index.chunk_sentence_ids[cid]))
             missing = sum(not (name & (passage_stems[cid] | stems[sid])) for name in named)
-            score -= MISSING_NAME_PENALTY * min(missing, 2)  # about someone/something else
+            score -= WEIGHTS.missing_name_penalty * min(missing, 2)  # about someone/something else
         if year and not _about_year(index, sid, year):
-            score -= 0.1  # "in 2022, what did she say": a 2024 article's words are about 2024 unless it says so
+            score -= (
+                WEIGHTS.other_year_penalty
+            )  # "in 2022, what did she say": a 2024 article's words are about 2024 unless it says so
         base.append((score, i, span, type_ok, cov))
     base.sort(key=lambda b: -b[0])
 
@@ -223,17 +251,17 @@ def rank_sentences(
     if qtype in (SENTENCE, QUOTE):
         top_vecs = vectors[[b[1] for b in top]]
         sims = top_vecs @ top_vecs.T
-        agree = [[sims[a, b] >= 0.8 for b in range(len(top))] for a in range(len(top))]
+        agree = [[sims[a, b] >= WEIGHTS.agreement_similarity for b in range(len(top))] for a in range(len(top))]
     else:
         # A name that nearly every passage mentions ("Balenciaga" in a corpus about Balenciaga) agrees by
         # chance, not as corroboration.
         keys = [_span_words(index.sentences[int(ids[b[1]])].text, b[2]) for b in top]
-        keys = [k if any(bm25.idf_of(stem(w)) >= COMMON_IDF for w in k) else frozenset() for k in keys]
+        keys = [k if any(bm25.idf_of(stem(w)) >= WEIGHTS.common_idf for w in k) else frozenset() for k in keys]
         agree = [[bool(ka and kb and (ka <= kb or kb <= ka)) for kb in keys] for ka in keys]
     out = []
     for a, (score, i, span, type_ok, cov) in enumerate(top):
         agreeing = {docs[b] for b in range(len(top)) if docs[b] != docs[a] and agree[a][b]}
-        bonus = 0.05 * min(len(agreeing), 2)
+        bonus = WEIGHTS.agreement * min(len(agreeing), 2)
         out.append(
             ScoredSentence(
                 sentence_id=int(ids[i]),

@@ -82,10 +82,15 @@ class ReadSpan:
 
 class Reader(Protocol):
     name: str
+    index: IndexData
     default_threshold: float  # calibrated abstention threshold for this reader's confidence
 
     def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
         """Scored spans over the retrieved passages, best first."""
+        ...
+
+    def with_index(self, index: IndexData, retriever: Retriever) -> Reader:
+        """The same reader (its model shared, not reloaded) over another build of the index."""
         ...
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from index.store import IndexData
 from qa.filters import Filters
-from qa.lexical import BM25
+from qa.lexical import load_for_build, top_ids
 
 # Convex combination of scores rather than reciprocal rank fusion: RRF throws away the margin, so a chunk
 # that is the only one holding a rare name ("Charbit") ranks no higher than one sharing a common word.
@@ -30,7 +30,8 @@ class Hit:
 class Retriever:
     def __init__(self, index: IndexData) -> None:
         self.index = index
-        self.bm25 = BM25([c.text for c in index.chunks])
+        # Saved with the build (index.build) when it was made by this version; built from the texts otherwise.
+        self.bm25 = load_for_build(index.build_dir, [c.text for c in index.chunks])
         self.chunk_doc = [c.doc_id for c in index.chunks]
         # Sentence vectors are searched too: one sentence answering a paraphrase gets diluted in a long
         # chunk's vector, so a chunk's meaning score is the better of its own and its best sentence's.
@@ -63,7 +64,9 @@ class Retriever:
         if allowed is None:
             _, ids = self.index.faiss_index.search(query_vector.reshape(1, -1), depth)
             dense_ids = ids[0][ids[0] >= 0]
-            pool = np.union1d(np.union1d(dense_ids, np.argsort(-lexical)[:depth]), list(by_sentence))
+            # Integer ids throughout: an empty list would make union1d's result float (no sentence hits).
+            sentence_ids = np.fromiter(by_sentence, dtype=np.int64, count=len(by_sentence))
+            pool = np.union1d(np.union1d(dense_ids, top_ids(lexical, depth)), sentence_ids)
         else:
             if len(allowed) == 0:
                 return []

@@ -23,6 +23,9 @@ class RuleReader:
         self.bm25 = retriever.bm25
         self._stems = sentence_word_stems(index)
 
+    def with_index(self, index: IndexData, retriever: Retriever) -> RuleReader:
+        return RuleReader(index, retriever)
+
     def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
         ranked = rank_sentences(
             self.index, self.bm25, query_vector, question.text, question.context, question.qtype, hits, self._stems

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
+BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     chunk_tokens: int = 160  # QA_CHUNK_TOKENS: tiktoken tokens per chunk
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
     index_type: str = "flat"  # QA_INDEX_TYPE: flat (exact), hnsw or ivf (approximate, large corpora)
+    build_engine: str = "local"  # QA_BUILD_ENGINE: who runs `qa index build`: local (this process) or ray
     top_k: int = 5  # QA_TOP_K: passages retrieved per question
     reader: str = "trained"  # QA_READER: trained (fine-tuned span model) or rules (hand-written rules)
     reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
@@ -36,6 +38,18 @@ class Settings:
     max_history_messages: int = 50  # QA_MAX_HISTORY_MESSAGES
     max_body_bytes: int = 65536  # QA_MAX_BODY_BYTES: request body limit
     max_top_k: int = 50  # QA_MAX_TOP_K
+    # QA_RELOAD_INTERVAL_S: how often a server checks for a newly published index build (0: never)
+    reload_interval_s: float = 1.0
+    # QA_API_TOKEN: bearer token for the document write endpoints; unset, they are off
+    api_token: str | None = field(default=None, repr=False)  # kept out of logs
+    max_upload_bytes: int = 10_000_000  # QA_MAX_UPLOAD_BYTES: body limit of POST/PUT /api/documents
+    # Hardening (server/run.py, server/hardening.py; README "Limits and security").
+    # QA_ALLOWED_HOSTS: Host names served (any port), comma-separated ("*.example.com" wildcards, "*": any);
+    # empty: localhost, 127.0.0.1, [::1] and QA_HOST
+    allowed_hosts: str = ""
+    max_header_bytes: int = 16384  # QA_MAX_HEADER_BYTES: request line + headers, beyond: 431 (8192 at least)
+    header_timeout_s: float = 10.0  # QA_HEADER_TIMEOUT_S: to receive a request's headers, then closed (max 60)
+    body_timeout_s: float = 10.0  # QA_BODY_TIMEOUT_S: to receive a request's body once its headers are in, then 408
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,11 +78,23 @@ class Settings:
             raise ValueError("reader_passages must be positive")
         if s.reader_threads < 0:
             raise ValueError("reader_threads must be 0 (automatic) or positive")
+        if s.build_engine not in BUILD_ENGINES:
+            raise ValueError(f"build_engine must be one of {', '.join(BUILD_ENGINES)}, not {s.build_engine!r}")
         if s.index_type not in {"flat", "hnsw", "ivf"}:
             raise ValueError(f"index_type must be flat, hnsw or ivf, not {s.index_type!r}")
         if s.abstain_threshold is not None and not 0.0 <= s.abstain_threshold <= 1.0:
             raise ValueError("abstain_threshold must be between 0 and 1")
-        for name in ("top_k", "max_question_chars", "max_body_bytes", "chunk_tokens", "max_top_k"):
+        if s.reload_interval_s < 0:
+            raise ValueError("reload_interval_s must be 0 (off) or positive")
+        if s.api_token is not None and len(s.api_token) < 16:
+            raise ValueError("api_token must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        if s.max_header_bytes < 8192:
+            raise ValueError("max_header_bytes must be at least 8192 (the HTTP server's smallest buffer)")
+        if not 0 < s.header_timeout_s <= 60:
+            raise ValueError("header_timeout_s must be more than 0 and at most 60")
+        if s.body_timeout_s <= 0:
+            raise ValueError("body_timeout_s must be positive")
+        for name in ("top_k", "max_question_chars", "max_body_bytes", "chunk_tokens", "max_top_k", "max_upload_bytes"):
             if getattr(s, name) < 1:
                 raise ValueError(f"{name} must be positive")
         return s

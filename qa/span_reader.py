@@ -22,7 +22,7 @@ import numpy as np
 from index.query_batching import MicroBatcher
 from index.store import IndexData
 from qa.reading import Question, ReadSpan, sentences_covering
-from qa.retrieval import Hit
+from qa.retrieval import Hit, Retriever
 from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,6 +226,10 @@ class SpanReader:
         self.default_threshold = self.calibration.threshold
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
+        self._model_dir = model_dir
+
+    def with_index(self, index: IndexData, retriever: Retriever | None = None) -> SpanReader:
+        return SpanReader(self._model_dir, index, model=self.model, passages=self.passages)
 
     def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
         out: dict[tuple[str, int, int], ReadSpan] = {}

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from qa.answer import Answer
 from qa.filters import Filters
-from server.errors import ApiError, decode_json_body
+from server.errors import ApiError, check_question_text, decode_json_body, require_json
 from server.openapi import json_body
 from server.state import EngineHolder
 
@@ -30,7 +30,7 @@ class HistoryMessage(msgspec.Struct, forbid_unknown_fields=True):
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A question, with the conversation so far for follow-ups ("How did he apologize?")."""
 
-    question: str
+    question: Annotated[str, msgspec.Meta(min_length=1)]  # and not only whitespace/control characters
     history: list[HistoryMessage] | None = None
     top_k: int | None = None  # passages to retrieve (default QA_TOP_K)
     filters: Filters | None = None
@@ -83,7 +83,9 @@ async def ask(request: Request[Any, Any, Any]) -> Answer:
 
     Abstains (`abstained: true`, `answer: null`) when the confidence is below the threshold.
     """
+    require_json(request)
     req = decode_json_body(await request.body(), AskRequest)
+    check_question_text(req.question)
     engine = holder_of(request).require()
     history = None if req.history is None else [{"role": m.role, "content": m.content} for m in req.history]
     call = partial(

@@ -9,13 +9,17 @@ from typing import Any
 import anyio
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from qa.engine import Engine
 from qa.settings import Settings
-from server import api, openai_compat
+from server import api, documents_api, openai_compat
 from server.errors import exception_handler
+from server.hardening import add_security_headers, hardening_middleware
+from server.openapi import render_plugins
+from server.rebuilds import Rebuilder
 from server.state import EngineHolder
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -44,10 +48,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     (until it is ready, /health and the API answer 503)."""
     settings = settings or Settings.from_env()
     holder = EngineHolder(settings, engine)
+    rebuilder = Rebuilder(settings, holder)
 
     async def on_startup(app: Litestar) -> None:
         app.state.ask_limiter = anyio.CapacityLimiter(ASK_THREADS)  # needs the running event loop
         holder.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        holder.stop()
 
     return Litestar(
         route_handlers=[
@@ -60,15 +68,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             openai_compat.chat_completions,
             openai_compat.list_models,
             openai_compat.get_model,
+            *documents_api.routes(settings),
         ],
-        state=State({"holder": holder, "settings": settings, "started_at": int(time.time())}),
+        state=State({"holder": holder, "rebuilder": rebuilder, "settings": settings, "started_at": int(time.time())}),
         on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
         exception_handlers={Exception: exception_handler},
         request_max_body_size=settings.max_body_bytes,
+        # server/hardening.py: Host check (DNS rebinding), security headers on every response, body deadline.
+        before_send=[add_security_headers],
+        middleware=[DefineMiddleware(hardening_middleware, settings=settings)],
         openapi_config=OpenAPIConfig(
             title="corpus-qa",
             version="0.1.0",
             description="Extractive question answering over a folder of articles, with exact citations.",
+            render_plugins=render_plugins(),  # no CDN-loaded pages (server/openapi.py)
         ),
     )
 

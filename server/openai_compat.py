@@ -21,7 +21,7 @@ from litestar.response import Stream
 from qa.answer import Answer
 from qa.errors import QuestionError
 from server.api import run_engine
-from server.errors import ApiError, decode_json_body
+from server.errors import ApiError, check_question_text, decode_json_body, require_json
 from server.openapi import json_body
 
 MODEL_NAME = "corpus-qa"
@@ -172,14 +172,16 @@ def _extensions(answer: Answer) -> dict[str, Any]:
     status_code=200,
     tags=["openai"],
     summary="OpenAI-compatible chat completion",
-    operation_class=json_body(ChatCompletionRequest, "OpenAI Chat Completions request."),
+    operation_class=json_body(ChatCompletionRequest, "OpenAI Chat Completions request.", openai=True),
 )
 async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
     """`chat.completion` (or, with `stream: true`, server-sent `chat.completion.chunk` events ending with
     `data: [DONE]`). Extension fields: `citations`, `abstained`, `confidence`."""
+    require_json(request)
     req = decode_json_body(await request.body(), ChatCompletionRequest)
     _check_supported(req)
     question, history = question_and_history(req.messages)
+    check_question_text(question, "messages")
     engine = request.app.state.holder.require()
     try:
         # Asked before any byte is sent, so a bad question is still a clean 400 when streaming.

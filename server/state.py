@@ -1,15 +1,24 @@
-"""The one Engine a server process shares: loaded once (in the background when not given), then read-only."""
+"""The Engine a server process shares: loaded once (in the background when not given), then swapped for a new
+one, between requests, whenever a new index build is published (by this server, a shell or another replica).
+
+A request takes `holder.require()` once and finishes on that engine even if a swap happens meanwhile; the
+old engine's build stays leased (index/leases.py) until its last request lets go of it.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import weakref
+from pathlib import Path
 from typing import Any
 
+from index.leases import BuildLease
+from index.store import IndexLoadError, current_build_dir, load_index
 from qa.engine import Engine
 from qa.settings import Settings
-from server.errors import ApiError
+from server.errors import ApiError, hide_paths
 
 log = logging.getLogger("server")
 RETRY_AFTER_S = 5
@@ -37,17 +46,80 @@ class EngineHolder:
         self.detail: str | None = None
         self.load_seconds: float | None = None  # set when loaded here; unknown for a given engine
         self._thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._swap_lock = threading.Lock()  # one swap at a time (the watcher, or a rebuild that just published)
+        self._failed_build: str | None = None  # a published build that would not load: not retried until replaced
+        self.swaps = 0
+        if engine is not None:
+            self._lease(engine)
 
     def start(self) -> None:
         """Ready the engine: tune a given one now, or load one in a daemon thread so the server answers
         /health (503) while the model and index load."""
         if self._engine is not None:
             tune_for_serving()
+            self._start_watcher()
             return
         if self._thread is not None:
             return
         self._thread = threading.Thread(target=self._load, name="engine-loader", daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _start_watcher(self) -> None:
+        if self._watcher is None and self.settings.reload_interval_s > 0:
+            self._watcher = threading.Thread(target=self._watch, name="index-watcher", daemon=True)
+            self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_interval_s):
+            try:
+                self.refresh()
+            except Exception:  # the watcher must outlive any surprise; the served engine stays as it is
+                log.exception("checking for a new index build failed")
+
+    def refresh(self) -> bool:
+        """Swap to the published build if it is not the one in use. True when it swapped."""
+        with self._swap_lock:
+            engine = self._engine
+            if engine is None:
+                return False
+            index_dir = self.settings.index_dir
+            try:
+                build = current_build_dir(index_dir)
+            except (IndexLoadError, OSError, UnicodeDecodeError):
+                return False  # mid-publication or damaged: keep serving what we have
+            if build.name in (engine.index.build_dir.name, self._failed_build):
+                return False
+            lease = BuildLease(build)
+            try:
+                index = load_index(index_dir, expect_model_id=engine.embedder.model_id,
+                                   expect_dimension=engine.embedder.dimension)  # fmt: skip
+            except (IndexLoadError, OSError) as exc:
+                lease.release()
+                self._failed_build = build.name
+                log.warning("new index build %s not loaded, still serving %s: %s", build.name,
+                            engine.index.build_dir.name, exc)  # fmt: skip
+                return False
+            if index.build_dir.name != build.name:  # replaced again while loading: lease what was loaded
+                lease.release()
+                lease = BuildLease(index.build_dir)
+            new = engine.with_index(index)
+            self._lease(new, lease)
+            self._engine = new  # one reference assignment: a request sees the old engine or the new one
+            self.swaps += 1
+            log.info("serving index build %s (%d documents), was %s", index.build_dir.name,
+                     len(index.documents), engine.index.build_dir.name)  # fmt: skip
+            return True
+
+    @staticmethod
+    def _lease(engine: Engine, lease: BuildLease | None = None) -> None:
+        """Hold the engine's build until the engine itself is gone (its last request finished)."""
+        lease = lease or BuildLease(Path(engine.index.build_dir))
+        weakref.finalize(engine, lease.release)
 
     def _load(self) -> None:
         t0 = time.perf_counter()
@@ -60,8 +132,10 @@ class EngineHolder:
             return
         self.load_seconds = round(time.perf_counter() - t0, 2)
         tune_for_serving()
+        self._lease(engine)
         self._engine = engine  # set before the status flips, so "ready" always has an engine
         self.status = "ready"
+        self._start_watcher()
         idx = engine.index
         log.info(
             "engine ready in %.1f s: %d documents, %d chunks",
@@ -91,7 +165,7 @@ class EngineHolder:
         engine = self._engine
         if engine is None:
             if self.status == "error":
-                return 503, {"status": "error", "detail": self.detail}
+                return 503, {"status": "error", "detail": hide_paths(self.detail or "")}  # paths stay in the log
             return 503, {"status": "loading"}
         idx = engine.index
         return 200, {

@@ -48,7 +48,7 @@ def engine(settings, embedder):
 
 
 class LiveServer:
-    """A `uvicorn server.app:app` subprocess on a free loopback port, with what /health said while starting."""
+    """A `python -m server.run` subprocess (granian) on a free loopback port, with what /health said while starting."""
 
     def __init__(self, url: str, log_path: Path, index_dir: Path) -> None:
         self.url = url
@@ -77,7 +77,8 @@ def live_server(tmp_path_factory):
     log_path = work / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(QA_INDEX_DIR=str(index_dir), QA_CORPUS_DIR=str(SEED_CORPUS), HF_HUB_OFFLINE="1")
-    cmd = [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port)]
+    env.update(QA_HOST="127.0.0.1", QA_PORT=str(port))
+    cmd = [sys.executable, "-m", "server.run"]  # the app under granian with its request limits, as deployed
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", log_path, index_dir)

@@ -198,3 +198,12 @@ def test_candidate_thresholds_and_sweep() -> None:
     assert cands[1:] == [0.9, 0.4] and cands[0] > 0.9
     curve = metrics.sweep(rows, [0.0, 0.5, 1.0])
     assert [m.answered for m in curve] == [2, 1, 0]
+
+
+def test_auroc_counts_pairs_the_confidence_orders_rightly() -> None:
+    assert metrics.auroc([True, True, False, False], [0.9, 0.8, 0.2, 0.1]) == 1.0
+    assert metrics.auroc([True, True, False, False], [0.1, 0.2, 0.8, 0.9]) == 0.0
+    assert metrics.auroc([True, False], [0.5, 0.5]) == 0.5  # a tie counts half
+    # 3 of the 4 (positive, negative) pairs are ordered rightly
+    assert metrics.auroc([True, False, True, False], [0.9, 0.7, 0.6, 0.1]) == 0.75
+    assert math.isnan(metrics.auroc([True, True], [0.1, 0.2]))

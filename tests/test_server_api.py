@@ -71,7 +71,8 @@ def test_ask_answers_with_exact_citations(client: httpx.Client) -> None:
 
 
 def test_follow_up_uses_history(client: httpx.Client) -> None:
-    first = ask(client, question="Who is Balenciaga's creative director?").json()
+    # threshold 0: this test is about the history, not about the first answer's confidence
+    first = ask(client, question="Who is Balenciaga's creative director?", threshold=0).json()
     assert "Demna" in first["answer"]
     history = [{"role": "user", "content": first["question"]}, {"role": "assistant", "content": first["reply"]}]
     r = ask(client, question="How did he apologize?", history=history)
@@ -296,7 +297,8 @@ def broken_app_client(tmp_path_factory):
         raise RuntimeError("secret internal detail")
 
     app.register(boom)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    # A Host the app serves (server/hardening.py; TestClient's own "testserver.local" gets 400).
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
         deadline = time.monotonic() + 30
         while c.get("/health").json()["status"] == "loading" and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -3,12 +3,18 @@
 "use strict";
 
 const MAX_HISTORY = 40; // messages sent back with a follow-up (the server's default limit is 50)
+const SNIPPET_CHARS = 220; // a related passage's preview
+// Below this width the article opens as a sheet over the conversation (matches the CSS breakpoint).
+const NARROW = window.matchMedia("(max-width: 860px)");
+const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 const state = {
   history: [], // [{role, content}] of answered turns, OpenAI convention
   pending: false,
   docs: new Map(), // doc_id -> document JSON (articles do not change while the page is open)
   activeChip: null,
+  opener: null, // the button that opened the article, where focus returns when it closes
+  opening: 0, // counts article openings, so that a slow fetch can't show an article over a later one
 };
 
 const $ = (id) => document.getElementById(id);
@@ -25,16 +31,35 @@ function el(tag, opts = {}, children = []) {
   return node;
 }
 
+/** `text` cut to at most `max` characters, ellipsis included, at a word boundary. */
+function preview(text, max) {
+  text = text.trim();
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max - 1); // room for the ellipsis
+  if (/\S/.test(text[cut.length])) {
+    // The cut splits a word: end before it (unless that loses too much, as inside a long URL).
+    const space = cut.search(/\s\S*$/);
+    if (space > max / 2) cut = cut.slice(0, space);
+  }
+  return `${cut.replace(/[\s,;:.(\u201c\u2018\u2013\u2014-]+$/, "")}…`;
+}
+
 function scrollToBottom() {
   const scroller = $("scroller");
   scroller.scrollTop = scroller.scrollHeight;
+}
+
+/** Scroll the conversation (only it, not the page) so that `item` is at the top of its view. */
+function scrollToTop(item) {
+  const scroller = $("scroller");
+  const gap = 12; // keep a little of the previous message in sight above the question
+  scroller.scrollTop += item.getBoundingClientRect().top - scroller.getBoundingClientRect().top - gap;
 }
 
 function addMessage(kind, children) {
   $("intro").hidden = true;
   const item = el("li", { className: `msg ${kind}` }, children);
   $("messages").append(item);
-  scrollToBottom();
   return item;
 }
 
@@ -97,12 +122,17 @@ async function submitQuestion(question) {
   if (!question || state.pending) return;
   state.pending = true;
   $("send").disabled = true;
-  addMessage("user", [el("div", { className: "bubble", text: question })]);
+  const asked = addMessage("user", [el("div", { className: "bubble", text: question })]);
+  // A status with real text: an aria-label on a plain div is never read out.
   const thinking = addMessage("assistant pending", [
-    el("div", { className: "bubble", attrs: { "aria-label": "Looking for the answer" } }, [
-      el("span", { className: "dot" }), el("span", { className: "dot" }), el("span", { className: "dot" }),
+    el("div", { className: "bubble", attrs: { role: "status" } }, [
+      el("span", { className: "dot", attrs: { "aria-hidden": "true" } }),
+      el("span", { className: "dot", attrs: { "aria-hidden": "true" } }),
+      el("span", { className: "dot", attrs: { "aria-hidden": "true" } }),
+      el("span", { className: "sr-only", text: "Looking for the answer…" }),
     ]),
   ]);
+  scrollToBottom();
   try {
     const answer = await ask(question);
     thinking.remove();
@@ -112,6 +142,8 @@ async function submitQuestion(question) {
     thinking.remove();
     addMessage("error", [el("div", { className: "bubble", text: error.message, attrs: { role: "alert" } })]);
   } finally {
+    // The reply is read from its start (with the question above it), not from its end.
+    scrollToTop(asked);
     state.pending = false;
     $("send").disabled = false;
     $("question").focus();
@@ -162,6 +194,22 @@ function quoteWithAnswer(answer) {
   return quote;
 }
 
+/** "Understood as: …" when a follow-up was rewritten with earlier turns, or null when it was taken as asked. */
+function understoodAs(answer) {
+  const squash = (text) => (text || "").replace(/\s+/g, " ").trim();
+  const asked = squash(answer.question);
+  const resolved = squash(answer.resolved_question);
+  if (!resolved || resolved === asked) return null;
+  // What was added from the conversation is set apart from the words the person typed.
+  const parts = resolved.startsWith(asked)
+    ? [asked, " ", el("span", { className: "added", text: resolved.slice(asked.length).trim() })]
+    : [resolved];
+  return el("p", { className: "understood", attrs: { title: resolved } }, [
+    el("span", { className: "understood-label", text: "Understood as: " }),
+    ...parts,
+  ]);
+}
+
 function renderAnswer(answer) {
   if (answer.abstained) {
     renderAbstention(answer);
@@ -173,7 +221,7 @@ function renderAnswer(answer) {
     " ",
     ...answer.citations.slice(0, 1).map(chip),
   ]);
-  const parts = [line];
+  const parts = [understoodAs(answer), line];
   if (answer.sentence && answer.sentence !== answer.answer) parts.push(quoteWithAnswer(answer));
   if (answer.note) parts.push(el("p", { className: "note", text: answer.note }));
   const sources = el("ol", { className: "sources" });
@@ -182,8 +230,10 @@ function renderAnswer(answer) {
     sources.append(
       el("li", {}, [
         chip(c),
-        el("span", { className: "source-title", text: c.title }),
-        meta ? el("span", { className: "source-meta", text: meta }) : null,
+        el("span", { className: "source-text" }, [
+          el("span", { className: "source-title", text: c.title }),
+          meta ? el("span", { className: "source-meta", text: meta }) : null,
+        ]),
       ]),
     );
   }
@@ -196,18 +246,18 @@ function renderAbstention(answer) {
   // The first paragraph of the reply is the plain statement ("The articles don't say. …").
   const statement = answer.reply.split("\n\n")[0];
   const kind = answer.needs_clarification ? "clarify" : "abstained";
-  const parts = [el("p", { className: "statement", text: statement })];
+  const parts = [understoodAs(answer), el("p", { className: "statement", text: statement })];
   if (!answer.needs_clarification && answer.related && answer.related.length) {
     const list = el("ul", { className: "related" });
     for (const passage of answer.related.slice(0, 3)) {
-      const snippet = passage.text.length > 220 ? `${passage.text.slice(0, 217).trimEnd()}…` : passage.text;
+      const snippet = preview(passage.text, SNIPPET_CHARS);
       const button = el("button", { className: "related-item", attrs: { type: "button" } }, [
         el("span", { className: "source-title", text: passage.title }),
         passage.date ? el("span", { className: "source-meta", text: passage.date }) : null,
         el("span", { className: "snippet", text: snippet }),
       ]);
       button.addEventListener("click", () => {
-        openDocument(passage.doc_id, passage.start, passage.end, "Related passage", null);
+        openDocument(passage.doc_id, passage.start, passage.end, "Related passage", button);
       });
       list.append(el("li", {}, [button]));
     }
@@ -235,35 +285,80 @@ async function fetchDocument(docId) {
   return data;
 }
 
-async function openDocument(docId, start, end, label, chipButton) {
+/** Open the article in the reader (a sheet over the conversation on narrow screens), quote highlighted.
+ * `opener` is the button clicked: a citation chip shows itself pressed, and focus returns to it on close. */
+async function openDocument(docId, start, end, label, opener) {
   if (state.activeChip) state.activeChip.setAttribute("aria-pressed", "false");
-  state.activeChip = chipButton;
-  if (chipButton) chipButton.setAttribute("aria-pressed", "true");
-  const reader = $("reader");
-  reader.classList.add("open");
+  state.activeChip = opener && opener.classList.contains("chip") ? opener : null;
+  if (state.activeChip) state.activeChip.setAttribute("aria-pressed", "true");
+  state.opener = opener;
+  $("reader").classList.add("open");
+  $("reader-empty").hidden = true;
+  $("doc").hidden = false;
+  syncSheet();
+  $("doc-label").textContent = label;
+  $("doc-title").textContent = "Opening the article…";
+  $("doc-meta").textContent = "";
+  $("doc-text").replaceChildren();
+  const ticket = ++state.opening;
+  let mark = null;
   try {
     const doc = await fetchDocument(docId);
-    $("reader-empty").hidden = true;
-    $("doc").hidden = false;
-    $("doc-label").textContent = label;
+    if (ticket !== state.opening || $("doc").hidden) return; // another article was opened, or this one closed
     $("doc-title").textContent = doc.title;
     $("doc-meta").textContent = [doc.source, doc.date, doc.url].filter(Boolean).join(" · ");
     const text = doc.text;
-    const mark = el("mark", { text: text.slice(start, end), attrs: { id: "highlight" } });
+    mark = el("mark", { text: text.slice(start, end), attrs: { id: "highlight" } });
     $("doc-text").replaceChildren(
       document.createTextNode(text.slice(0, start)),
       mark,
       document.createTextNode(text.slice(end)),
     );
-    mark.scrollIntoView({ block: "center", behavior: "smooth" });
+    announce(`Opened article: ${doc.title}, quoted passage highlighted.`);
   } catch (error) {
-    $("reader-empty").hidden = true;
-    $("doc").hidden = false;
-    $("doc-label").textContent = label;
+    if (ticket !== state.opening || $("doc").hidden) return;
     $("doc-title").textContent = "Article unavailable";
     $("doc-meta").textContent = "";
     $("doc-text").replaceChildren(el("p", { className: "doc-error", text: error.message, attrs: { role: "alert" } }));
   }
+  $("doc-title").focus({ preventScroll: true });
+  if (mark) centreIn($("doc-text"), mark);
+}
+
+/** Scroll `box` (only it: scrollIntoView would also move the page and the sheet) to centre `target`. */
+function centreIn(box, target) {
+  const top = target.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  box.scrollTo({
+    top: top - (box.clientHeight - target.offsetHeight) / 2,
+    behavior: REDUCED_MOTION.matches ? "auto" : "smooth",
+  });
+}
+
+function closeReader() {
+  const reader = $("reader");
+  if (!reader.classList.contains("open")) return;
+  reader.classList.remove("open");
+  $("doc").hidden = true;
+  $("reader-empty").hidden = false;
+  if (state.activeChip) state.activeChip.setAttribute("aria-pressed", "false");
+  state.activeChip = null;
+  syncSheet();
+  const back = state.opener && state.opener.isConnected ? state.opener : $("question");
+  state.opener = null;
+  back.focus();
+}
+
+/** While the article is a sheet over the conversation, what lies under it can't be reached (it is modal). */
+function syncSheet() {
+  const modal = NARROW.matches && $("reader").classList.contains("open");
+  for (const node of [$("chat"), document.querySelector(".topbar")]) node.inert = modal;
+}
+
+function announce(message) {
+  // Cleared first so that the same message twice is still read out.
+  const region = $("announcer");
+  region.textContent = "";
+  setTimeout(() => { region.textContent = message; }, 50);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -273,9 +368,8 @@ function newConversation() {
   state.history = [];
   $("messages").replaceChildren();
   $("intro").hidden = false;
-  $("doc").hidden = true;
-  $("reader-empty").hidden = false;
-  $("reader").classList.remove("open");
+  state.opener = null;
+  closeReader();
   $("question").value = "";
   $("question").focus();
 }
@@ -308,6 +402,14 @@ document.addEventListener("DOMContentLoaded", () => {
     button.addEventListener("click", () => submitQuestion(button.textContent));
   }
   $("new-chat").addEventListener("click", newConversation);
+  $("close-reader").addEventListener("click", closeReader);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && $("reader").classList.contains("open")) {
+      event.preventDefault();
+      closeReader();
+    }
+  });
+  NARROW.addEventListener("change", syncSheet);
   checkHealth();
   input.focus();
 });
