@@ -30,6 +30,7 @@ from index.corpus_writes import (
 )
 from index.records import Document
 from qa.settings import Settings
+from server.api import DocumentSummary
 from server.errors import ApiError, decode_json_body
 from server.openapi import json_body
 from server.rebuilds import Rebuilder
@@ -51,25 +52,16 @@ class NewDocumentBody(DocumentUpdate, forbid_unknown_fields=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
 
 
-class ChangedDocument(msgspec.Struct):
-    id: str
-    title: str
-    date: str | None
-    source: str | None
-    url: str | None
-    length: int
-
-
 class ChangeAccepted(msgspec.Struct):
     """The change is on disk; the index rebuild that serves it runs in the background (see `index`)."""
 
     message: str
-    documents: list[ChangedDocument]
+    documents: list[DocumentSummary]
     index: dict[str, Any]
 
 
-def _summary(doc: Document) -> ChangedDocument:
-    return ChangedDocument(doc.doc_id, doc.title, doc.date, doc.source, doc.url, len(doc.text))
+def _summary(doc: Document) -> DocumentSummary:
+    return DocumentSummary(doc.doc_id, doc.title, doc.date, doc.source, doc.url, len(doc.text))
 
 
 def _rebuilder(request: Request[Any, Any, Any]) -> Rebuilder:
