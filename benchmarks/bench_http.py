@@ -1,11 +1,16 @@
 """HTTP load benchmark for POST /api/ask: requests/s and latency percentiles at several concurrency levels.
 
-Starts the real server (uvicorn, loopback, a free port) unless --url points at a running one, then keeps
-N clients busy for --duration seconds per level, each sending the next of ~10 realistic questions as soon
-as its previous answer arrives (closed loop).
+Starts the real server (uvicorn, loopback, a free port; with --workers N, `python -m server.run` with
+QA_WORKERS=N, granian as deployed) unless --url points at a running one, then keeps N clients busy for
+--duration seconds per level, each on its own keep-alive connection, sending the next of ~10 realistic
+questions as soon as its previous answer arrives (closed loop).
 
     .venv/bin/python benchmarks/bench_http.py                      # 1, 8, 32 clients, 10 s each
     .venv/bin/python benchmarks/bench_http.py --url http://127.0.0.1:8000 --levels 1,8 --duration 5
+    .venv/bin/python benchmarks/bench_http.py --workers 2 --levels 8 --duration 20
+
+With several workers the kernel hands each connection to one of them, not always evenly: the "per worker"
+column says how many of the level's connections each worker got.
 
 The client runs on the same machine as the server and takes CPU from it; on a small machine the figures
 are a lower bound for the server alone.
@@ -18,19 +23,21 @@ import asyncio
 import itertools
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from servers import SERVE, free_port, start_server  # noqa: E402  (the tests' server helpers)
+
 QUESTIONS = [
     "How much was the lawsuit against the set designer?",
     "Who is Balenciaga's creative director?",
@@ -57,6 +64,7 @@ class LevelResult:
     p99_ms: float
     max_ms: float
     engine_p50_ms: float  # time inside engine.ask (from timings_ms), to tell queueing from work
+    per_worker: list[int] = field(default_factory=list)  # connections each server process got
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -71,10 +79,13 @@ async def run_level(url: str, clients: int, duration: float, warmup: float) -> L
     latencies: list[float] = []
     engine_ms: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60.0) as client:
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    connections = [httpx.AsyncClient(base_url=url, limits=one, timeout=60.0) for _ in range(clients)]
+    try:
+        # The process serving each connection (it keeps it): /health's pid on the connection's first request.
+        pids = [(await c.get("/health")).json().get("pid") for c in connections]
 
-        async def worker(stop_at: float, record: bool) -> None:
+        async def worker(client: httpx.AsyncClient, stop_at: float, record: bool) -> None:
             nonlocal errors
             while time.perf_counter() < stop_at:
                 payload = {"question": next(questions)}
@@ -95,10 +106,13 @@ async def run_level(url: str, clients: int, duration: float, warmup: float) -> L
                     errors += 1
 
         if warmup > 0:  # connections open, caches warm; not measured
-            await asyncio.gather(*(worker(time.perf_counter() + warmup, False) for _ in range(clients)))
+            await asyncio.gather(*(worker(c, time.perf_counter() + warmup, False) for c in connections))
         t_start = time.perf_counter()
-        await asyncio.gather(*(worker(t_start + duration, True) for _ in range(clients)))
+        await asyncio.gather(*(worker(c, t_start + duration, True) for c in connections))
         seconds = time.perf_counter() - t_start
+    finally:
+        for c in connections:
+            await c.aclose()
     latencies.sort()
     engine_ms.sort()
     return LevelResult(
@@ -112,47 +126,44 @@ async def run_level(url: str, clients: int, duration: float, warmup: float) -> L
         p99_ms=round(_percentile(latencies, 99), 1),
         max_ms=round(latencies[-1], 1) if latencies else float("nan"),
         engine_p50_ms=round(_percentile(engine_ms, 50), 1),
+        per_worker=sorted(Counter(pids).values(), reverse=True),
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def started_server(index_dir: Path, corpus_dir: Path, timeout: float = 300.0) -> Iterator[str]:
-    """The real server in a subprocess (as `uvicorn server.app:app` runs it), ready to answer."""
-    port = _free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(corpus_dir), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--log-level", "warning"]  # an access-log line per request would cost the server CPU
-    log = tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}; log: {log.name}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready after {timeout:.0f} s; log: {log.name}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+def started_server(index_dir: Path, corpus_dir: Path, workers: int | None = None,
+                   timeout: float = 300.0) -> Iterator[str]:  # fmt: skip
+    """The real server in a subprocess, every worker ready to answer: `uvicorn server.app:app`, or with
+    `workers` `python -m server.run` with QA_WORKERS (granian's worker processes)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k.startswith("QA_")}  # the caller's settings still apply
+    env.update(QA_INDEX_DIR=str(index_dir), QA_CORPUS_DIR=str(corpus_dir))
+    if workers is None:
+        cmd = [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--log-level", "warning"]  # an access-log line per request would cost the server CPU
+    else:
+        cmd = list(SERVE)
+        env["QA_WORKERS"] = str(workers)
+    fd, log = tempfile.mkstemp(prefix="bench-server-", suffix=".log")
+    os.close(fd)
+    with start_server(env, Path(log), cmd, port) as server:
+        pids = server.wait_workers(workers or 1, timeout=timeout)
+        print(f"server log: {log}", flush=True)
+        yield server.url
+        # Memory after the load: each worker holds its own models and index.
+        rss = ", ".join(f"{rss_mb(pid):.0f}" for pid in sorted(pids))
+        if len(pids) > 1:
+            print(f"RSS MB: workers {rss}; supervisor {rss_mb(server.proc.pid):.0f}", flush=True)
+        else:
+            print(f"RSS MB: server {rss}", flush=True)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process on this machine (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each level")
     p.add_argument("--index-dir", type=Path, help="index for a started server (default: a temporary one)")
     p.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="corpus for a started server")
+    p.add_argument("--workers", type=int, help="start `python -m server.run` with QA_WORKERS=N (default: uvicorn)")
     p.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = p.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
@@ -171,13 +183,14 @@ def main(argv: list[str] | None = None) -> int:
         health = httpx.get(f"{url}/health", timeout=5).json()
         print(f"server {url}: {health.get('documents')} documents, {health.get('chunks')} chunks", flush=True)
         print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'max ms':>7} {'engine p50':>10} {'errors':>6}", flush=True)  # fmt: skip
+              f"{'max ms':>7} {'engine p50':>10} {'errors':>6}  per worker", flush=True)  # fmt: skip
         results = []
         for n in levels:
             r = asyncio.run(run_level(url, n, args.duration, args.warmup))
             results.append(r)
             print(f"{r.clients:>7} {r.requests:>8} {r.rps:>7.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {r.p99_ms:>7.1f} "
-                  f"{r.max_ms:>7.1f} {r.engine_p50_ms:>10.1f} {r.errors:>6}", flush=True)  # fmt: skip
+                  f"{r.max_ms:>7.1f} {r.engine_p50_ms:>10.1f} {r.errors:>6}  {'/'.join(map(str, r.per_worker))}",
+                  flush=True)  # fmt: skip
         return results
 
     if args.url:
@@ -185,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with (
             tempfile.TemporaryDirectory(prefix="bench-index-") as tmp,
-            started_server(args.index_dir or Path(tmp), args.corpus) as url,
+            started_server(args.index_dir or Path(tmp), args.corpus, args.workers) as url,
         ):
             results = bench(url)
     if args.json:

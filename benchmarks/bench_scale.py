@@ -1,8 +1,8 @@
 """Scale: index build, memory, disk, query latency and ANN recall at 10^4 .. 10^6 chunks.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py                       # 10^4 chunks, ~15 s
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py                       # 10^4 chunks, ~45 s
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py --sizes 1e4,1e5,1e6 \\
-        --plot benchmarks/scale.png                                                    # ~18 min, ~9 GB RAM
+        --plot benchmarks/scale.png                                                    # ~42 min, ~15 GB RAM
 
 What is real and what is synthetic (the report's first line gives the counts per size):
 - real vectors: all-MiniLM-L6-v2 embeddings (index.embedding.Embedder) of 22,146 chunk-like texts, every
@@ -10,7 +10,7 @@ What is real and what is synthetic (the report's first line gives the counts per
   ../shared/bench/squad2-dev-public.json; queries: 1,000 real SQuAD questions (never in the base), embedded
   the same way. Cached in var/scale/ (the first run embeds them: ~2 min for 10^4, ~4 min for all).
 - synthetic vectors, beyond the real ones: a real vector plus Gaussian noise (per-dimension sigma
-  SYNTHETIC_SIGMA), renormalised.
+  SYNTHETIC_SIGMA), renormalised. Every sentence vector is synthetic: its chunk's vector plus the same noise.
 - synthetic text, beyond the real windows: 3-5 real sentences drawn at random and joined, plus two made-up
   rare words (from a pool of 10^6) so that the vocabulary keeps growing as a real corpus's does.
 - synthetic store: those texts, 8 chunks to a document, sentences split by index.sentences.
@@ -23,8 +23,11 @@ Measured, each part in a fresh child process so that its memory (RSS) is its own
 - lexical search (qa.lexical.BM25; with --lexical-baseline REF also the hand-written BM25 of that commit):
   index time, RSS growth, save/load, and per-query latency of what qa.retrieval does with it;
 - the SQLite store: write time, size, load time and RSS (index.store._read_store);
-- a serving process: RSS after loading store, vectors, FAISS index and BM25 as qa.engine would, and the
-  latency of qa.retrieval.Retriever.search without the question embedding.
+- the sentence vectors and their hnsw index, as index.store.write_build makes them for an hnsw build
+  (sentences.npy, sentences.faiss): build time, memory, size;
+- a serving process loading what index.store.load_index loads for an hnsw build (vectors mapped, both FAISS
+  indexes read) and a qa.retrieval.Retriever: RSS step by step, the latency of Retriever.search without the
+  question embedding and of its sentence search, and the sentence search's recall against exact search.
 """
 
 from __future__ import annotations
@@ -188,13 +191,19 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MiB."""
+def proc_status_mb() -> dict[str, float]:
+    """This process's memory fields of /proc/self/status (VmRSS, VmHWM, RssAnon, RssFile) in MiB."""
     fields = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
+        if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:", "RssFile:")):
             k, v = line.split(":")
             fields[k] = int(v.split()[0]) / 1024
+    return fields
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MiB."""
+    fields = proc_status_mb()
     return fields["VmRSS"], fields["VmHWM"]
 
 
@@ -411,12 +420,81 @@ def child_store_load(a: dict) -> dict:
     }
 
 
-def child_serving(a: dict) -> dict:
-    """What a serving process holds (qa.engine.Engine: load_index + Retriever), step by step, and the
-    latency of Retriever.search with the question vector given (no embedding)."""
+def child_sentences(a: dict) -> dict:
+    """The sentence vectors and their index as write_build makes them for an hnsw build: sentences.npy
+    (synthetic: each sentence's vector is its chunk's plus noise, renormalised) and sentences.faiss."""
+    import sqlite3
+
     import faiss
 
-    from index.store import IndexData, _read_store, _sentences_per_chunk
+    from index.store import make_faiss_index
+
+    work = Path(a["work"])
+    db = sqlite3.connect(f"file:{work / 'store.sqlite'}?mode=ro", uri=True)
+    try:  # the owning chunk of each sentence, without loading the store's records (4.7 GB at 10^6)
+        rows = db.execute("SELECT chunk_id FROM sentences ORDER BY sentence_id").fetchall()
+    finally:
+        db.close()
+    owner = np.array([r[0] for r in rows], dtype=np.int64)
+    del rows
+    chunk_vectors = np.load(work / "chunks.npy", mmap_mode="r")
+    shape = (len(owner), chunk_vectors.shape[1])
+    # Generated and written a slice at a time, so that no second full copy is ever in memory; only the
+    # writes are timed (a real build writes vectors the embedder made).
+    rng = np.random.default_rng(1)
+    npy = work / "sentences.npy"
+    write_s = 0.0
+    with open(npy, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        for lo in range(0, shape[0], 1 << 16):
+            sv = chunk_vectors[owner[lo : lo + (1 << 16)]]
+            sv += rng.standard_normal(sv.shape, dtype=np.float32) * SYNTHETIC_SIGMA
+            sv /= np.linalg.norm(sv, axis=1, keepdims=True)
+            t = time.perf_counter()
+            f.write(sv.tobytes())
+            write_s += time.perf_counter() - t
+    sv = np.load(npy, mmap_mode="r")  # FAISS reads it through the page cache: no anonymous copy
+    t = time.perf_counter()
+    index = make_faiss_index(sv, "hnsw")
+    build_s = time.perf_counter() - t
+    memory = proc_status_mb()  # the index's own size is measured where it is loaded (child_serving)
+    t = time.perf_counter()
+    faiss.write_index(index, str(work / "sentences.faiss"))  # straight to the file: serialize_index copies
+    index_write_s = time.perf_counter() - t
+    return {
+        "sentences": shape[0],
+        "npy_write_s": write_s,
+        "npy_bytes": npy.stat().st_size,
+        "build_s": build_s,
+        "index_write_s": index_write_s,
+        "bytes": (work / "sentences.faiss").stat().st_size,
+        "anon_mb": memory["RssAnon"],
+        "file_mb": memory["RssFile"],  # the mapped sentences.npy pages FAISS read (page cache, reclaimable)
+        "peak_mb": memory["VmHWM"],
+    }
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int, step: int = 1 << 17) -> np.ndarray:
+    """Ids of the k vectors of highest inner product with each query, best first, in one pass over `vectors`
+    (a mapped array is read once for all queries, a slice at a time)."""
+    top_sims = np.zeros((len(queries), 0), np.float32)
+    top_ids = np.zeros((len(queries), 0), np.int64)
+    for lo in range(0, len(vectors), step):
+        sims = queries @ np.asarray(vectors[lo : lo + step]).T
+        ids = np.broadcast_to(np.arange(lo, lo + sims.shape[1]), sims.shape)
+        all_sims, all_ids = np.hstack([top_sims, sims]), np.hstack([top_ids, ids])
+        keep = np.argpartition(-all_sims, min(k, all_sims.shape[1]) - 1, axis=1)[:, :k]
+        top_sims, top_ids = np.take_along_axis(all_sims, keep, 1), np.take_along_axis(all_ids, keep, 1)
+    return np.take_along_axis(top_ids, np.argsort(-top_sims, axis=1), 1)
+
+
+def child_serving(a: dict) -> dict:
+    """What a serving process holds (qa.engine.Engine: index.store.load_index + Retriever) for an hnsw build,
+    step by step, the latency of Retriever.search with the question vector given (no embedding), and the
+    recall of its approximate sentence search."""
+    import faiss
+
+    from index.store import SENTENCE_ANN_SEARCH, IndexData, _read_store, _sentences_per_chunk, set_search_breadth
     from qa.retrieval import Retriever
 
     work = Path(a["work"])
@@ -426,68 +504,107 @@ def child_serving(a: dict) -> dict:
     documents, chunks, sentences = _read_store(work / "store.sqlite")
     chunk_sentence_ids = _sentences_per_chunk(chunks, sentences)
     steps["store"] = settled_rss()
-    chunk_vectors = np.load(work / "chunks.npy")
-    steps["chunk vectors"] = settled_rss()
-    index = faiss.read_index(str(work / "chunks.faiss"))
-    steps["hnsw index"] = settled_rss()
-    with_sentences = a["n"] <= a["sentence_limit"]
-    if with_sentences:  # synthetic sentence vectors: noisy copies of their chunk's vector
-        rng = np.random.default_rng(1)
-        sv = chunk_vectors[[s.chunk_id for s in sentences]]
-        sv += rng.standard_normal(sv.shape, dtype=np.float32) * SYNTHETIC_SIGMA
-        sv /= np.linalg.norm(sv, axis=1, keepdims=True)
-    else:  # sentence records kept (the reader needs them), sentence vectors and their index left out
-        sv = np.zeros((0, chunk_vectors.shape[1]), np.float32)
-    steps["sentence vectors"] = settled_rss()
+    # As load_index does: the .npy files mapped, not read (only the rows a question touches come in).
+    chunk_vectors = np.load(work / "chunks.npy", mmap_mode="r")
+    sentence_vectors = np.load(work / "sentences.npy", mmap_mode="r")
+    steps["vectors (mapped)"] = settled_rss()
+    index = set_search_breadth(faiss.read_index(str(work / "chunks.faiss")))
+    steps["chunk hnsw index"] = settled_rss()
+    sentence_index = set_search_breadth(faiss.read_index(str(work / "sentences.faiss")), SENTENCE_ANN_SEARCH)
+    steps["sentence hnsw index"] = settled_rss()
     manifest = {"dimension": chunk_vectors.shape[1], "counts": {"chunks": len(chunks)}}
-    data = IndexData(work, manifest, documents, chunks, sentences, chunk_vectors, sv, index,
-                     chunk_sentence_ids)  # fmt: skip
+    data = IndexData(work, manifest, documents, chunks, sentences, chunk_vectors, sentence_vectors, index,
+                     chunk_sentence_ids, sentence_index=sentence_index)  # fmt: skip
     t = time.perf_counter()
-    retriever = Retriever(data)  # loads the saved BM25 from work/lexical; sentence flat index over sv
+    retriever = Retriever(data)  # loads the saved BM25 from work/lexical; sentence -> chunks arrays
     retriever_s = time.perf_counter() - t
-    steps["retriever (BM25 + sentence index)"] = settled_rss()
+    steps["retriever (BM25 + sentence-chunk arrays)"] = settled_rss()
+    depth = 3 * max(5 * 4, 20)  # the sentences Retriever.search asks for with top_k 5
+    served = list(zip(queries[: a["serve_queries"]], questions, strict=False))
+    # First pass: the rows of the mapped chunks.npy a question scores come from disk (page faults); second
+    # pass, the same questions: those pages are cached, as they are in a server that has run a while.
     times, sentence_times = [], []
-    for q, text in zip(queries[: a["serve_queries"]], questions, strict=False):
+    for q, text in served:
         t = time.perf_counter()
         retriever.search(q, text, 5)
         times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        retriever._best_sentence_per_chunk(q, 60)  # its share: exact search over every sentence vector
+        retriever.nearest_sentences(q, depth)  # its share: the hnsw search over the sentences
         sentence_times.append(time.perf_counter() - t)
-    retriever.sentence_index = faiss.IndexFlatIP(chunk_vectors.shape[1])  # no sentence search: chunk level only
+    steps["after the queries"] = settled_rss()
+    memory = proc_status_mb()
+    warm_times = []
+    for q, text in served:
+        t = time.perf_counter()
+        retriever.search(q, text, 5)
+        warm_times.append(time.perf_counter() - t)
+    # Chunk level only (no sentence search), for comparison with the earlier figures.
+    nearest = retriever.nearest_sentences
+    retriever.nearest_sentences = lambda q, k: (np.zeros(0, np.int64), np.zeros(0, np.float32))  # type: ignore[method-assign]
     chunk_times = []
-    for q, text in zip(queries[: a["serve_queries"]], questions, strict=False):
+    for q, text in served:
         t = time.perf_counter()
         retriever.search(q, text, 5)
         chunk_times.append(time.perf_counter() - t)
-    out = {"chunk_level_search": pct(chunk_times)}
-    if with_sentences:  # what an approximate index over the sentences would cost instead (not what ships)
-        from index.store import make_faiss_index
-
-        t = time.perf_counter()
-        sentence_hnsw = make_faiss_index(sv, "hnsw")
-        out["sentence_hnsw_build_s"] = time.perf_counter() - t
-        hnsw_times = []
-        for q in queries[: a["serve_queries"]]:
+    retriever.nearest_sentences = nearest  # type: ignore[method-assign]
+    # Recall of the sentence search against exact search over the mapped vectors: one pass over them for all
+    # the queries (6 GB at 10^6), after the memory figures since it pulls every page in.
+    rq = queries[: a["recall_queries"]]
+    t = time.perf_counter()
+    exact = exact_top(sentence_vectors, rq, depth)
+    exact_s = time.perf_counter() - t
+    recall10, recall60 = [], []
+    for q, truth in zip(rq, exact, strict=True):
+        ids, sims = nearest(q, depth)
+        ids = ids[np.argsort(-sims)]
+        recall10.append(len(set(ids[:10].tolist()) & set(truth[:10].tolist())) / 10)
+        recall60.append(len(set(ids.tolist()) & set(truth.tolist())) / len(truth))
+    # What the approximation changes in the answer's evidence: Retriever.search's top 5 with the exact
+    # sentence list instead, and the sentence search at other efSearch values.
+    agreement = []
+    for (q, text), truth in zip(served, exact, strict=False):
+        approx = {h.chunk_id for h in retriever.search(q, text, 5)}
+        sims = np.asarray(sentence_vectors[truth]) @ q
+        retriever.nearest_sentences = lambda _q, _k, ids=truth, sims=sims: (ids, sims)  # type: ignore[method-assign]
+        agreement.append(len(approx & {h.chunk_id for h in retriever.search(q, text, 5)}) / 5)
+        retriever.nearest_sentences = nearest  # type: ignore[method-assign]
+    sweep = []
+    for ef in (256, 512, 1024, 2048):
+        sentence_index.hnsw.efSearch = ef
+        r10, rd, ef_times = [], [], []
+        for q, truth in zip(rq, exact, strict=True):
             t = time.perf_counter()
-            sentence_hnsw.search(q.reshape(1, -1), 60)
-            hnsw_times.append(time.perf_counter() - t)
-        out["sentence_search_hnsw"] = pct(hnsw_times)
+            sims, ids = sentence_index.search(q.reshape(1, -1), depth)
+            ef_times.append(time.perf_counter() - t)
+            r10.append(len(set(ids[0][:10].tolist()) & set(truth[:10].tolist())) / 10)
+            rd.append(len(set(ids[0].tolist()) & set(truth.tolist())) / len(truth))
+        sweep.append({"efSearch": ef, "recall@10": float(np.mean(r10)), "recall@depth": float(np.mean(rd)),
+                      **pct(ef_times)})  # fmt: skip
+    set_search_breadth(sentence_index, SENTENCE_ANN_SEARCH)
     return {
-        **out,
         "rss_steps_mb": steps,
-        "rss_mb": steps["retriever (BM25 + sentence index)"],
-        "peak_mb": rss_mb()[1],
-        "with_sentences": with_sentences,
+        "rss_mb": steps["after the queries"],
+        "rss_anon_mb": memory["RssAnon"],
+        "rss_file_mb": memory["RssFile"],
+        "peak_mb": memory["VmHWM"],
         "sentences": len(sentences),
         "retriever_init_s": retriever_s,
         "search": pct(times),
+        "search_warm": pct(warm_times),
         "sentence_search": pct(sentence_times),
+        "top5_agreement_with_exact_sentences": float(np.mean(agreement)),
+        "sentence_sweep": sweep,
+        "chunk_level_search": pct(chunk_times),
+        "sentence_depth": depth,
+        "recall_queries": len(rq),
+        "sentence_recall@10": float(np.mean(recall10)),
+        "sentence_recall@depth": float(np.mean(recall60)),
+        "exact_sentence_pass_s": exact_s,
     }
 
 
 CHILDREN = {f.__name__[6:]: f for f in (child_exact, child_ann, child_lexical, child_lexical_load, child_store,
-                                        child_store_load, child_serving)}  # fmt: skip
+                                        child_store_load, child_sentences, child_serving)}  # fmt: skip
 
 
 REUSE = False  # --reuse: take a child's figures from an earlier run with the same arguments
@@ -506,6 +623,8 @@ def run_child(name: str, **args: Any) -> dict:
         raise SystemExit(f"child {name} failed (exit {proc.returncode})")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["wall_s"] = time.perf_counter() - t
+    out["load_avg_5min"] = os.getloadavg()[1]  # other work on the machine slows the timings
+    log(f"    done in {out['wall_s']:.0f} s, load average (5 min) {out['load_avg_5min']:.1f}")
     memo.parent.mkdir(parents=True, exist_ok=True)
     memo.write_text(json.dumps(out))
     return out
@@ -539,19 +658,27 @@ def measure(n: int, args: argparse.Namespace, rate: float) -> dict:
     res["store"].update(run_child("store_load", **common))
     res["embedding_texts"] = res["store"]["chunks"] + res["store"]["sentences"]
     res["embedding_s_estimate"] = res["embedding_texts"] / rate if rate else None
-    if "hnsw" in args.kinds:
-        res["serving"] = run_child("serving", sentence_limit=args.sentence_limit,
-                                   serve_queries=min(args.queries, 300), **common)  # fmt: skip
+    if "hnsw" in args.kinds:  # what an hnsw build writes for its sentences, then a process serving it all
+        res["sentence_index"] = run_child("sentences", **common)
+        res["serving"] = run_child("serving", serve_queries=min(args.queries, 300),
+                                   recall_queries=min(args.queries, args.recall_queries), **common)  # fmt: skip
     res["disk_bytes"] = {
         "store.sqlite": res["store"]["bytes"],
         "chunks.npy": res["exact"]["npy_bytes"],
-        "sentences.npy (est.)": res["store"]["sentences"] * 384 * 4 + 128,
+        "sentences.npy": res["store"]["sentences"] * 384 * 4 + 128,  # float32; written with the sentence index
         **{f"chunks.faiss ({k})": v["bytes"] for k, v in res["ann"].items()},
+        **({"sentences.faiss (hnsw)": res["sentence_index"]["bytes"]} if "sentence_index" in res else {}),
         "bm25s": res["lexical"]["bm25s"]["bytes"],
     }
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def sentence_index_mb(r: dict) -> float:
+    """RSS growth of the serving process when it reads sentences.faiss."""
+    steps = r["serving"]["rss_steps_mb"]
+    return steps["sentence hnsw index"] - steps["chunk hnsw index"]
 
 
 def best(sweep: list[dict]) -> dict | None:
@@ -568,16 +695,21 @@ def report(results: list[dict], rate: float, args: argparse.Namespace) -> str:
     L.append("")
     L.append("### Index build (s): embedding (est. from the encoder rate) and everything else")
     L.append("")
-    L.append("| chunks | sentences | embedding (est.) | store write | vectors .npy | BM25 index + save | "
-             + " | ".join(f"FAISS {k}" for k in args.kinds) + " | everything else (hnsw) |")  # fmt: skip
-    L.append("|---:|---:|---:|---:|---:|---:|" + "---:|" * len(args.kinds) + "---:|")
+    sentence_kinds = ["hnsw"] if "hnsw" in args.kinds else []
+    L.append("| chunks | sentences | embedding (est.) | store write | vectors .npy (chunks + sentences) | "
+             "BM25 index + save | " + " | ".join(f"FAISS {k}" for k in args.kinds)
+             + "".join(f" | FAISS {k} over sentences" for k in sentence_kinds)
+             + " | everything else (hnsw) |")  # fmt: skip
+    L.append("|---:|---:|---:|---:|---:|---:|" + "---:|" * (len(args.kinds) + len(sentence_kinds)) + "---:|")
     for r in results:
         lex = r["lexical"]["bm25s"]
-        rest = r["store"]["write_s"] + r["exact"]["npy_write_s"] + lex["build_s"] + lex["save_s"]
-        faiss_s = [r["ann"][k]["build_s"] for k in args.kinds]
-        other = rest + r["ann"].get("hnsw", r["ann"][args.kinds[0]])["build_s"]
+        sent = r.get("sentence_index")
+        npy_s = r["exact"]["npy_write_s"] + (sent["npy_write_s"] if sent else 0.0)
+        rest = r["store"]["write_s"] + npy_s + lex["build_s"] + lex["save_s"]
+        faiss_s = [r["ann"][k]["build_s"] for k in args.kinds] + ([sent["build_s"]] if sent else [])
+        other = rest + r["ann"].get("hnsw", r["ann"][args.kinds[0]])["build_s"] + (sent["build_s"] if sent else 0.0)
         L.append(f"| {r['n']:,} | {r['store']['sentences']:,} | {r['embedding_s_estimate'] or 0:,.0f} | "
-                 f"{r['store']['write_s']:.1f} | {r['exact']['npy_write_s']:.1f} | "
+                 f"{r['store']['write_s']:.1f} | {npy_s:.1f} | "
                  f"{lex['build_s'] + lex['save_s']:.1f} | " + " | ".join(f"{s:.1f}" for s in faiss_s)
                  + f" | {other:.1f} |")  # fmt: skip
     L.append("")
@@ -637,43 +769,67 @@ def report(results: list[dict], rate: float, args: argparse.Namespace) -> str:
                 f"| {r['n']:,} | top-10 agreement of the two | | | | | | | | | {r['lexical']['top10_agreement']:.3f} |"
             )
     L.append("")
-    L.append("### SQLite store (synthetic documents; index.store._read_store) and a serving process")
+    L.append("### SQLite store (synthetic documents; index.store._read_store)")
     L.append("")
-    L.append(
-        "| chunks | documents | sentences | text MiB | write s | disk MiB | load s | load RSS MiB | "
-        "+ sentence ids s | serving RSS MiB | of which sentence parts | Retriever.search p50/p95 ms |"
-    )
-    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    L.append("| chunks | documents | sentences | text MiB | write s | disk MiB | load s | load RSS MiB | "
+             "+ sentence ids s | with them, RSS MiB |")  # fmt: skip
+    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        s, v = r["store"], r.get("serving")
-        serving = "-"
-        parts = "-"
-        search = "-"
-        if v:
-            steps = v["rss_steps_mb"]
-            serving = f"{v['rss_mb']:,.0f}"
-            parts = "included" if v["with_sentences"] else "sentence vectors and index left out (do not fit here)"
-            if v["with_sentences"]:
-                parts += f": {steps['sentence vectors'] - steps['hnsw index']:.0f} MiB vectors"
-            search = f"{v['search']['p50_ms']:.1f} / {v['search']['p95_ms']:.1f}"
-            if v["with_sentences"]:
-                ss = v["sentence_search"]
-                sh = v["sentence_search_hnsw"]
-                search += (f" (of which exact sentence search {ss['p50_ms']:.1f} / {ss['p95_ms']:.1f}; "
-                           f"an hnsw over sentences would take {sh['p50_ms']:.2f} / {sh['p95_ms']:.2f})")  # fmt: skip
-            cl = v["chunk_level_search"]
-            search += f"; chunk level only {cl['p50_ms']:.1f} / {cl['p95_ms']:.1f}"
+        s = r["store"]
         L.append(f"| {r['n']:,} | {s['documents']:,} | {s['sentences']:,} | {s['text_mb']:.0f} | {s['write_s']:.1f} | "
                  f"{s['bytes'] / 2**20:.0f} | {s['read_s']:.1f} | {s['rss_growth_mb']:.0f} | "
-                 f"{s['sentences_per_chunk_s']:.1f} | {serving} | {parts} | {search} |")  # fmt: skip
+                 f"{s['sentences_per_chunk_s']:.1f} | {s['rss_with_sentence_ids_mb']:.0f} |")  # fmt: skip
     L.append("")
-    for r in results:
-        if r.get("serving"):
-            steps = r["serving"]["rss_steps_mb"]
+    served = [r for r in results if r.get("serving")]
+    if served:
+        L.append("### Sentence index (hnsw over the sentence vectors, as write_build makes it)")
+        L.append("")
+        L.append("| chunks | sentences | sentences.npy MiB | build s | write s | memory MiB (loaded) | disk MiB | "
+                 "build RSS MiB: anonymous + file-backed (peak) |")  # fmt: skip
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in served:
+            x = r["sentence_index"]
+            L.append(f"| {r['n']:,} | {x['sentences']:,} | {x['npy_bytes'] / 2**20:,.0f} | {x['build_s']:.1f} | "
+                     f"{x['index_write_s']:.1f} | {sentence_index_mb(r):,.0f} | {x['bytes'] / 2**20:,.0f} | "
+                     f"{x['anon_mb']:,.0f} + {x['file_mb']:,.0f} ({x['peak_mb']:,.0f}) |")  # fmt: skip
+        L.append("")
+        L.append("File-backed: the pages of the mapped sentences.npy that FAISS read (page cache, reclaimable).")
+        L.append("")
+        L.append("### Serving process (load_index for an hnsw build + Retriever; question vector given, top_k 5)")
+        L.append("")
+        L.append("| chunks | serving RSS MiB | of which store | sentence hnsw | Retriever.search p50 / p95 ms, "
+                 "first pass | same questions again (pages cached) | of which sentence search p50 / p95 | "
+                 "chunk level only p50 / p95 | sentence recall@10 | recall@depth |")  # fmt: skip
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in served:
+            v = r["serving"]
+            steps = v["rss_steps_mb"]
+            ms = [v[k] for k in ("search", "search_warm", "sentence_search", "chunk_level_search")]
+            L.append(f"| {r['n']:,} | {v['rss_mb']:,.0f} | {steps['store'] - steps['imports']:,.0f} | "
+                     f"{sentence_index_mb(r):,.0f} | "
+                     + " | ".join(f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f}" for m in ms)
+                     + f" | {v['sentence_recall@10']:.3f} | {v['sentence_recall@depth']:.3f} "
+                     f"(depth {v['sentence_depth']}) |")  # fmt: skip
+        L.append("")
+        for r in served:
+            v = r["serving"]
+            cells = ", ".join(f"{x['efSearch']}: {x['recall@10']:.3f} / {x['recall@depth']:.3f} / {x['p95_ms']:.2f}"
+                              for x in v["sentence_sweep"])  # fmt: skip
+            L.append(f"- {r['n']:,}: Retriever.search top 5 agreeing with an exact sentence search "
+                     f"{v['top5_agreement_with_exact_sentences']:.3f}; sentence hnsw efSearch (recall@10 / "
+                     f"recall@{v['sentence_depth']} / p95 ms): {cells}")  # fmt: skip
+        L.append("")
+        for r in served:
+            v = r["serving"]
+            steps = v["rss_steps_mb"]
             names = list(steps)
             growth = ", ".join(f"{b} +{steps[b] - steps[a]:.0f}" for a, b in zip(names, names[1:], strict=False))
-            L.append(f"- serving RSS at {r['n']:,} (MiB): imports {steps['imports']:.0f}, {growth}")
-    L.append("")
+            L.append(f"- serving RSS at {r['n']:,} (MiB): imports {steps['imports']:.0f}, {growth}; at the end "
+                     f"anonymous {v['rss_anon_mb']:,.0f}, file-backed {v['rss_file_mb']:,.0f}; Retriever() "
+                     f"{v['retriever_init_s']:.1f} s; sentence recall over {v['recall_queries']} queries "
+                     f"(exact pass {v['exact_sentence_pass_s']:.0f} s); load average (5 min) during the run "
+                     f"{v.get('load_avg_5min', 0):.1f} on {os.cpu_count()} cores")  # fmt: skip
+        L.append("")
     L.append("Disk (MiB): " + "; ".join(
         f"{r['n']:,}: " + ", ".join(f"{k} {b / 2**20:.0f}" for k, b in r["disk_bytes"].items()) for r in results
     ))  # fmt: skip
@@ -697,31 +853,33 @@ def plot(results: list[dict], path: Path) -> None:
     if "handwritten" in results[0]["lexical"]:
         a1.plot(n, [r["lexical"]["handwritten"]["total"]["p95_ms"] for r in results], "x:", label="BM25 hand-written")
     served = [r for r in results if r.get("serving")]
-    full = [(r["n"], r["serving"]["search"]["p95_ms"]) for r in served if r["serving"]["with_sentences"]]
-    if full:
-        a1.plot(*zip(*full, strict=True), "D-", label="Retriever.search as shipped (exact sentence search)")
     if served:
-        a1.plot([r["n"] for r in served], [r["serving"]["chunk_level_search"]["p95_ms"] for r in served], "D--",
-                label="Retriever.search, chunk level (hnsw + BM25)")  # fmt: skip
+        sn = [r["n"] for r in served]
+        a1.plot(sn, [r["serving"]["search"]["p95_ms"] for r in served], "D-",
+                label="Retriever.search as shipped (hnsw: chunks + sentences, BM25)")  # fmt: skip
+        a1.plot(sn, [r["serving"]["search_warm"]["p95_ms"] for r in served], "D-", mfc="none",
+                label="the same, questions again (chunks.npy pages cached)")  # fmt: skip
+        a1.plot(sn, [r["serving"]["sentence_search"]["p95_ms"] for r in served], "D:",
+                label="of which sentence search (hnsw, depth 60)")  # fmt: skip
+        a1.plot(sn, [r["serving"]["chunk_level_search"]["p95_ms"] for r in served], "D--",
+                label="Retriever.search, chunk level only")  # fmt: skip
     a1.axhline(50, color="grey", lw=0.8, ls=":")
     a1.set(xscale="log", yscale="log", xlabel="chunks", ylabel="p95 latency, ms (no question embedding)",
            title="Query latency")  # fmt: skip
     a1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     for kind in results[0]["ann"]:
         a2.plot(n, [r["ann"][kind]["rss_growth_mb"] for r in results], "o-", label=f"FAISS {kind} index")
-    a2.plot(n, [r["exact"]["npy_bytes"] / 2**20 for r in results], "o--", label="chunk vectors")
+    a2.plot(n, [r["exact"]["npy_bytes"] / 2**20 for r in results], "o--", label="chunk vectors .npy (a server maps it)")
     a2.plot(n, [r["lexical"]["bm25s"]["rss_growth_mb"] for r in results], "s--", label="BM25 (bm25s), loaded")
     a2.plot(n, [r["store"]["rss_with_sentence_ids_mb"] for r in results], "^--", label="store, loaded")
     if served:
-        a2.plot([r["n"] for r in served], [r["serving"]["rss_mb"] for r in served], "D-",
-                label="serving process RSS (at 10^6: no sentence vectors)")  # fmt: skip
-        est = [(r["n"], r["serving"]["rss_mb"] + 2 * r["disk_bytes"]["sentences.npy (est.)"] / 2**20)
-               for r in served if not r["serving"]["with_sentences"]]  # fmt: skip
-        if est:
-            a2.plot(*zip(*est, strict=True), "D", mfc="none", label="+ sentence vectors and their index (estimate)")
+        sn = [r["n"] for r in served]
+        a2.plot(sn, [sentence_index_mb(r) for r in served], "o-", label="FAISS hnsw over sentences")
+        a2.plot(sn, [r["serving"]["rss_mb"] for r in served], "D-", label="serving process RSS (all of it)")
     a2.set(xscale="log", yscale="log", xlabel="chunks", ylabel="MiB", title="Memory")
     a2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    fig.suptitle("Scale, 2 cores (beyond 22k chunks: synthetic vectors and text)", fontsize=9)
+    fig.suptitle("Scale, 2 cores (beyond 22k chunks: synthetic vectors and text; all sentence vectors synthetic)",
+                 fontsize=9)  # fmt: skip
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -740,8 +898,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=1000, help="real questions used as queries")
     ap.add_argument("--kinds", default="hnsw,ivf", help="FAISS kinds (index.store.make_faiss_index)")
     ap.add_argument("--lexical-baseline", default=HANDWRITTEN_BM25, help="commit of the hand-written BM25 ('' none)")
-    ap.add_argument("--sentence-limit", type=float, default=2e5, help="largest size whose serving process also "
-                    "holds sentence vectors and the sentence index (4.7 per chunk: ~14 GB at 10^6)")  # fmt: skip
+    ap.add_argument("--recall-queries", type=int, default=200, help="queries for the sentence search's recall "
+                    "(exact search reads every sentence vector once for all of them: 6 GB at 10^6)")  # fmt: skip
     ap.add_argument("--plot", type=Path, help="write the latency/memory plot here (PNG)")
     ap.add_argument("--json", type=Path, default=CACHE / "scale-results.json", help="all figures, as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work folders (var/scale/work/)")

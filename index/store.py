@@ -3,10 +3,13 @@
 Layout of an index directory:
     CURRENT                 name of the live build (replaced with os.replace, so readers never see half)
     builds/<build-id>/      manifest.json, store.sqlite, chunks.npy, sentences.npy, chunks.faiss
+                            (+ sentences.faiss for hnsw/ivf, lexical/: the BM25 index, qa/lexical.py)
     builds/.tmp-<id>/       a build in progress; ignored by readers, removed by the next build
 
 SQLite holds documents, chunks and sentences (queryable, one file, transactional, in the stdlib);
-vectors are plain .npy so an incremental build can reuse them; the FAISS index is built from them.
+vectors are plain .npy so an incremental build can reuse them; the FAISS indexes are built from them. A
+server maps the .npy files rather than reading them (np.load mmap_mode): the FAISS index already holds the
+vectors it searches, so the arrays are only touched for a few rows a question and need not be a second copy.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from index.records import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
 FILES = ("store.sqlite", "chunks.npy", "sentences.npy", "chunks.faiss")
+# Written for approximate index types only (an exact sentence search reads sentences.npy itself); checked
+# like FILES when a manifest lists it. Builds made before it existed search their sentences exactly.
+SENTENCE_INDEX = "sentences.faiss"
 
 
 class IndexLoadError(RuntimeError):
@@ -64,6 +70,8 @@ class IndexData:
     sentence_vectors: np.ndarray
     faiss_index: faiss.Index
     chunk_sentence_ids: list[list[int]]  # every sentence lying inside each chunk (overlap included)
+    # Approximate index over sentence_vectors (hnsw/ivf builds); None: search sentence_vectors exactly.
+    sentence_index: faiss.Index | None = None
 
     @property
     def dimension(self) -> int:
@@ -74,18 +82,21 @@ class IndexData:
 # exact search from 10^4 to 10^6 chunks (benchmarks/bench_scale.py, BENCHMARKS.md "Scale"). Written into an
 # index when it is built and set again when one is loaded, so older builds search as widely.
 ANN_SEARCH = {"hnsw": 512, "ivf": 16}  # HNSW efSearch; IVF nprobe (at most nlist)
+# The sentence index holds about 4 times as many vectors: at 10^6 chunks (3.9 million sentences) HNSW needs
+# efSearch 1024 for recall@10 0.963 (512: 0.931), 3.2 ms p95; IVF was not measured there and keeps 16.
+SENTENCE_ANN_SEARCH = {"hnsw": 1024, "ivf": 16}
 
 
-def set_search_breadth(index: faiss.Index) -> faiss.Index:
-    """Give an HNSW or IVF index the search breadth of ANN_SEARCH (other kinds are left as they are)."""
+def set_search_breadth(index: faiss.Index, breadth: dict[str, int] = ANN_SEARCH) -> faiss.Index:
+    """Give an HNSW or IVF index the search breadth of `breadth` (other kinds are left as they are)."""
     if isinstance(index, faiss.IndexHNSW):
-        index.hnsw.efSearch = ANN_SEARCH["hnsw"]
+        index.hnsw.efSearch = breadth["hnsw"]
     elif isinstance(index, faiss.IndexIVF):
-        index.nprobe = min(index.nlist, ANN_SEARCH["ivf"])
+        index.nprobe = min(index.nlist, breadth["ivf"])
     return index
 
 
-def make_faiss_index(vectors: np.ndarray, kind: str) -> faiss.Index:
+def make_faiss_index(vectors: np.ndarray, kind: str, breadth: dict[str, int] = ANN_SEARCH) -> faiss.Index:
     """Exact inner product by default; HNSW or IVF for large corpora (vectors are normalised: IP = cosine)."""
     n, dim = vectors.shape
     if kind == "flat":
@@ -102,7 +113,7 @@ def make_faiss_index(vectors: np.ndarray, kind: str) -> faiss.Index:
         raise ValueError(f"unknown index type {kind!r}: use flat, hnsw or ivf")
     if n:
         index.add(vectors)
-    return set_search_breadth(index)
+    return set_search_breadth(index, breadth)
 
 
 def sha256_file(path: Path) -> str:
@@ -143,6 +154,11 @@ def _write_file(path: Path, fill: Callable[[BinaryIO], object]) -> None:
         fill(f)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _write_index(path: Path, index: faiss.Index) -> None:
+    serialized = faiss.serialize_index(index)
+    _write_file(path, lambda f: f.write(memoryview(serialized)))
 
 
 def _sqlite_bytes(documents: list[Document], chunks: list[Chunk], sentences: list[Sentence]) -> bytes | memoryview:
@@ -193,11 +209,16 @@ def write_build(
     _write_file(build_dir / "store.sqlite", lambda f: f.write(store))
     _write_file(build_dir / "chunks.npy", lambda f: np.save(_PlainWriter(f), chunk_vectors))
     _write_file(build_dir / "sentences.npy", lambda f: np.save(_PlainWriter(f), sentence_vectors))
-    serialized = faiss.serialize_index(make_faiss_index(chunk_vectors, index_type))
-    _write_file(build_dir / "chunks.faiss", lambda f: f.write(memoryview(serialized)))
+    _write_index(build_dir / "chunks.faiss", make_faiss_index(chunk_vectors, index_type))
+    names = FILES
+    if index_type != "flat":
+        # Sentences outnumber chunks about 5 to 1: searched exactly, they would be the slowest part of a
+        # question at scale (BENCHMARKS.md "Scale"), so they get the same kind of index as the chunks.
+        _write_index(build_dir / SENTENCE_INDEX, make_faiss_index(sentence_vectors, index_type, SENTENCE_ANN_SEARCH))
+        names = (*FILES, SENTENCE_INDEX)
     manifest = dict(manifest)
     manifest["files"] = {}
-    for name in FILES:
+    for name in names:
         manifest["files"][name] = {
             "bytes": (build_dir / name).stat().st_size,
             "sha256": sha256_file(build_dir / name),
@@ -337,9 +358,14 @@ def _manifest_problem(manifest: dict[str, Any]) -> str | None:
     return None
 
 
+def _build_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    listed = manifest["files"]
+    return (*FILES, SENTENCE_INDEX) if isinstance(listed.get(SENTENCE_INDEX), dict) else FILES
+
+
 def check_files(build: Path, manifest: dict[str, Any], verify: bool = True) -> None:
     """Every file of the build is there, of the size the manifest gives, and (when `verify`) its checksum."""
-    for name in FILES:
+    for name in _build_files(manifest):
         path = build / name
         want = manifest["files"][name]
         try:
@@ -391,9 +417,12 @@ def load_index(
     check_files(build, manifest, verify=verify)
     try:
         documents, chunks, sentences = _read_store(build / "store.sqlite")
-        chunk_vectors = np.load(build / "chunks.npy")
-        sentence_vectors = np.load(build / "sentences.npy")
+        chunk_vectors = np.load(build / "chunks.npy", mmap_mode="r")
+        sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r")
         index = set_search_breadth(faiss.read_index(str(build / "chunks.faiss")))
+        sentence_index = None
+        if SENTENCE_INDEX in _build_files(manifest):
+            sentence_index = set_search_breadth(faiss.read_index(str(build / SENTENCE_INDEX)), SENTENCE_ANN_SEARCH)
     except (sqlite3.Error, ValueError, OSError, RuntimeError, EOFError, MemoryError) as exc:
         if isinstance(exc, IndexLoadError):
             raise
@@ -407,6 +436,8 @@ def load_index(
         or sentence_vectors.shape[1:] != (dim,)
     ):
         raise IndexLoadError(f"index at {build} has vectors of the wrong dimension (manifest says {dim}); rebuild it")
+    if sentence_index is not None and (sentence_index.d != dim or sentence_index.ntotal != len(sentences)):
+        raise IndexLoadError(f"index at {build} is inconsistent (its sentence index does not fit); rebuild it")
     if index.ntotal != len(chunks) or len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexLoadError(f"index at {build} is inconsistent (vector and record counts differ); rebuild it")
     counts = manifest["counts"]
@@ -424,6 +455,7 @@ def load_index(
         sentence_vectors=sentence_vectors,
         faiss_index=index,
         chunk_sentence_ids=_sentences_per_chunk(chunks, sentences),
+        sentence_index=sentence_index,
     )
 
 

@@ -40,7 +40,7 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
     names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
              "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "host", "port",
-             "build_engine")  # fmt: skip
+             "build_engine", "workers")  # fmt: skip
     overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     overrides.update(extra)
     return Settings.from_env(**overrides)
@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--max-minutes", type=float, help="stop after this long, keeping the best model so far")
+    train.add_argument(
+        "--base-model",
+        help="start from this model folder instead of the recipe's base_model (e.g. a reader to fine-tune further)",
+    )
     exp = reader.add_parser("export", help="safetensors weights -> one int8 ONNX file (faster on CPUs)")
     exp.add_argument(
         "--from",
@@ -126,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_args(serve)
     serve.add_argument("--host", help="bind address (QA_HOST)")
     serve.add_argument("--port", type=int, help="port (QA_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes on the port, each with its own models and index (QA_WORKERS, default 1)",
+    )
     return parser
 
 
@@ -176,7 +185,7 @@ def _reader(ns: argparse.Namespace) -> int:
 
         config = ns.config or default_config()
         print(f"qa reader train: recipe {config}", file=sys.stderr)
-        model = train(config, ns.out, resume=ns.resume, max_minutes=ns.max_minutes)
+        model = train(config, ns.out, resume=ns.resume, max_minutes=ns.max_minutes, base_model=ns.base_model)
         print(f"trained reader: {model} (use it with --reader-model {model}, then `qa reader calibrate`)")
         return 0
     if ns.reader_command == "export":

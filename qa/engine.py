@@ -30,6 +30,21 @@ _PAST = re.compile(
 _RECENCY_MARGIN = 0.08  # candidates this close to the best are a tie that the newer source breaks
 
 
+def refresh_for(settings: Settings, embedder: Embedder, progress: bool = False) -> None:
+    """Build or refresh the settings' index from their corpus (what a server does before it serves)."""
+    report = refresh_index(  # on a read-only folder: serves the index there, unrefreshed
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap),
+        settings.index_type,
+        progress=progress,
+        wait=True,  # a server started beside another (or beside a shell build) waits, then refreshes
+    )
+    if progress and report is not None:
+        print(report.summary(), file=sys.stderr)
+
+
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder, index: IndexData, reader: Reader | None = None,
                  queries: QueryBatcher | None = None) -> None:  # fmt: skip
@@ -68,17 +83,7 @@ class Engine:
         """Load the model and the index (building or refreshing it from the corpus first when `build`)."""
         embedder = embedder or Embedder(settings.model_path, settings.device)
         if settings.auto_build if build is None else build:
-            report = refresh_index(  # on a read-only folder: serves the index there, unrefreshed
-                settings.corpus_dir,
-                settings.index_dir,
-                embedder,
-                ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap),
-                settings.index_type,
-                progress=progress,
-                wait=True,  # a server started beside another (or beside a shell build) waits, then refreshes
-            )
-            if progress and report is not None:
-                print(report.summary(), file=sys.stderr)
+            refresh_for(settings, embedder, progress)
         index = load_index(settings.index_dir, expect_model_id=embedder.model_id, expect_dimension=embedder.dimension)
         return cls(settings, embedder, index)
 

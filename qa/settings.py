@@ -10,6 +10,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
+READER_PRECISIONS = ("auto", "fp32", "bf16")  # QA_READER_PRECISION choices (qa/span_reader.py)
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
 
@@ -28,12 +29,18 @@ class Settings:
     reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: up to 4)
+    # QA_READER_PRECISION: the trained reader's arithmetic: bf16 (faster where the CPU multiplies bfloat16
+    # natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
+    reader_precision: str = "auto"
     # QA_ABSTAIN_THRESHOLD: below this confidence, abstain; unset: the reader's own calibrated threshold
     abstain_threshold: float | None = None
     prompts_dir: Path = ROOT / "prompts"  # QA_PROMPTS_DIR: reply templates
     auto_build: bool = True  # QA_AUTO_BUILD: build/refresh the index at server start
     host: str = "127.0.0.1"  # QA_HOST
     port: int = 8000  # QA_PORT
+    # QA_WORKERS: server processes answering on the one port (server/run.py); each loads its own models and
+    # index and follows new builds itself, so memory grows with each one
+    workers: int = 1
     max_question_chars: int = 1000  # QA_MAX_QUESTION_CHARS
     max_history_messages: int = 50  # QA_MAX_HISTORY_MESSAGES
     max_body_bytes: int = 65536  # QA_MAX_BODY_BYTES: request body limit
@@ -74,6 +81,9 @@ class Settings:
         s = replace(self, **coerced) if coerced else self
         if s.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {s.reader!r}")
+        if s.reader_precision not in READER_PRECISIONS:
+            choices = ", ".join(READER_PRECISIONS)
+            raise ValueError(f"reader_precision must be one of {choices}, not {s.reader_precision!r}")
         if s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
         if s.reader_threads < 0:
@@ -84,6 +94,8 @@ class Settings:
             raise ValueError(f"index_type must be flat, hnsw or ivf, not {s.index_type!r}")
         if s.abstain_threshold is not None and not 0.0 <= s.abstain_threshold <= 1.0:
             raise ValueError("abstain_threshold must be between 0 and 1")
+        if isinstance(s.workers, bool) or not isinstance(s.workers, int) or s.workers < 1:
+            raise ValueError(f"workers must be a positive integer (server processes), not {s.workers!r}")
         if s.reload_interval_s < 0:
             raise ValueError("reload_interval_s must be 0 (off) or positive")
         if s.api_token is not None and len(s.api_token) < 16:
@@ -115,7 +127,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, float):
             return float(raw)
     except ValueError as exc:
-        raise ValueError(f"QA_{name.upper()} must be a number, not {raw!r}") from exc
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise ValueError(f"QA_{name.upper()} must be {kind}, not {raw!r}") from exc
     if isinstance(default, Path):
         return Path(raw).expanduser()
     return raw

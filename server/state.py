@@ -8,6 +8,7 @@ old engine's build stays leased (index/leases.py) until its last request lets go
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
@@ -179,4 +180,5 @@ class EngineHolder:
             "reader": engine.reader.name,
             "abstain_threshold": engine.threshold,
             "load_seconds": self.load_seconds,
+            "pid": os.getpid(),  # tells the workers behind one port apart (QA_WORKERS)
         }

@@ -8,16 +8,14 @@ tests use a server of their own started with short QA_HEADER_TIMEOUT_S / QA_BODY
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from servers import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LAWSUIT_Q = "How much was the lawsuit against the set designer?"
@@ -197,48 +195,17 @@ STRICT_INDEX_DIRS: dict[str, Path] = {}  # server URL -> its (missing) index fol
 def strict_server(tmp_path_factory):
     """`python -m server.run` with short read timeouts, over an index that is missing (no engine needed: the
     503 it answers with also carries an absolute path to hide)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     work = tmp_path_factory.mktemp("strict-server")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        QA_HOST="127.0.0.1",
-        QA_PORT=str(port),
-        QA_INDEX_DIR=str(work / "missing-index"),
-        QA_AUTO_BUILD="false",
-        QA_HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S),
-        QA_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
-    )
-    log_path = work / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    STRICT_INDEX_DIRS[url] = work / "missing-index"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=5).json().get("status") == "error":
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not up after 120 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {
+        "QA_INDEX_DIR": str(work / "missing-index"),
+        "QA_AUTO_BUILD": "false",
+        "QA_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
+        "QA_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
+    }
+    with start_server(env, work / "server.log") as server:
+        STRICT_INDEX_DIRS[server.url] = work / "missing-index"
+        server.wait_health(ready=lambda r: r.json().get("status") == "error", timeout=120)
+        yield server.url
 
 
 def test_slowloris_header_trickle_is_cut_within_the_timeout(strict_server: str) -> None:

@@ -5,18 +5,15 @@ Real server processes (uvicorn), the real models and real builds, on a copy of t
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import QA, ServerProcess, free_port, start_server, wait_for
 
 from index.build import build_index
 from index.leases import BuildLease
@@ -32,78 +29,28 @@ NEW_ARTICLE = (
 NEW_Q = "How many books will the floating library hold?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
-        self.proc, self.url, self.log = proc, url, log
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_server(work: Path, corpus: Path, index: Path, name: str, cmd: list[str] | None = None,
-                 **env_extra: str) -> Server:  # fmt: skip
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(QA_INDEX_DIR=str(index), QA_CORPUS_DIR=str(corpus), QA_PORT=str(port), HF_HUB_OFFLINE="1",
-               QA_RELOAD_INTERVAL_S="0.2", **env_extra)  # fmt: skip
+def start(work: Path, corpus: Path, index: Path, name: str, cmd: list[str] | None = None,
+          **env_extra: str) -> ServerProcess:  # fmt: skip
+    """A server (by default uvicorn over server.app:app) on the folders, checking for new builds every 0.2 s."""
+    port = free_port()
+    env = {"QA_INDEX_DIR": str(index), "QA_CORPUS_DIR": str(corpus), "QA_RELOAD_INTERVAL_S": "0.2", **env_extra}
     cmd = cmd or [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    log = work / f"{name}.log"
-    with log.open("w") as f:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-    return Server(proc, f"http://127.0.0.1:{port}", log)
+    return start_server(env, work / f"{name}.log", cmd, port)
 
 
-def wait_ready(server: Server, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            pytest.fail(f"server exited with {server.proc.returncode}:\n{server.tail()}")
-        try:
-            r = httpx.get(f"{server.url}/health", timeout=5)
-            if r.status_code == 200:
-                return r.json()
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"server not ready after {timeout} s:\n{server.tail()}")
-
-
-def wait_for(predicate, timeout: float = 120, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
+def wait_ready(server: ServerProcess, timeout: float = 300) -> dict:
+    return server.wait_health(timeout=timeout).json()
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, seed_index_dir) -> Iterator[tuple[Server, Path, Path]]:
+def live(tmp_path_factory, seed_index_dir) -> Iterator[tuple[ServerProcess, Path, Path]]:
     work = tmp_path_factory.mktemp("live-index")
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(ROOT / "corpus", corpus)
     shutil.copytree(seed_index_dir, index)  # the same documents: the server's own refresh reuses every vector
-    server = start_server(work, corpus, index, "server", QA_API_TOKEN=TOKEN)
-    try:
+    with start(work, corpus, index, "server", QA_API_TOKEN=TOKEN) as server:
         wait_ready(server)
         yield server, corpus, index
-    finally:
-        server.stop()
 
 
 def _auth() -> dict[str, str]:
@@ -289,8 +236,8 @@ def test_writes_are_off_without_a_token(tmp_path, seed_index_dir) -> None:
 def test_two_servers_started_together_on_one_empty_folder_both_serve(tmp_path) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(ROOT / "corpus", corpus)
-    a = start_server(tmp_path, corpus, index, "a")
-    b = start_server(tmp_path, corpus, index, "b", cmd=[str(Path(sys.executable).parent / "qa"), "serve"])
+    a = start(tmp_path, corpus, index, "a")
+    b = start(tmp_path, corpus, index, "b", cmd=[QA, "serve"])
     try:
         ha, hb = wait_ready(a), wait_ready(b)
         assert ha["documents"] == hb["documents"] == 5

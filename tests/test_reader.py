@@ -287,6 +287,52 @@ def test_bad_training_config_is_a_clear_error(tmp_path) -> None:
         TrainConfig.load(bad)
 
 
+def test_a_data_file_can_be_sampled_but_keeps_its_dev_questions(tmp_path) -> None:
+    from qa.reader_training import TrainConfig, load_examples
+
+    articles = [{"title": f"A{i}", "paragraphs": [{"context": f"Article {i} was written by Ann {i}.", "qas": [
+        {"id": f"{i}-{j}", "question": f"Who wrote article {i}?", "answers": [{"text": f"Ann {i}", "answer_start": 21}]}
+        for j in range(10)]}]} for i in range(40)]  # fmt: skip
+    (tmp_path / "d.json").write_text(json.dumps({"data": articles}))
+    config = tmp_path / "c.toml"
+    config.write_text('dev_articles = ["A0"]\n[[data]]\npath = "d.json"\nsample = 0.25\n')
+    cfg = TrainConfig.load(config)
+    examples = load_examples(cfg.data, cfg.seed, cfg.dev_articles)
+    assert sum(e.article == "A0" for e in examples) == 10  # dev questions are never sampled away
+    assert 50 < sum(e.article != "A0" for e in examples) < 150  # about a quarter of 390
+    assert [e.qid for e in examples] == [e.qid for e in load_examples(cfg.data, cfg.seed, cfg.dev_articles)]
+    config.write_text('[[data]]\npath = "d.json"\nsample = 0\n')
+    with pytest.raises(ValueError, match="sample must be more than 0"):
+        TrainConfig.load(config)
+
+
+def test_news_articles_become_passages_the_way_the_index_cuts_them(tmp_path) -> None:
+    sys.path.insert(0, str(ROOT / "training"))
+    from news_to_squad import passages, read_writer
+
+    folder = tmp_path / "Z"
+    (folder / "articles").mkdir(parents=True)
+    body = " ".join(f"Paragraph sentence number {i} says the council met on day {i}." for i in range(60))
+    text = f'Bridge to close\n\n{body}\n\n"We have no choice," said Maria Okafor, the finance chair.'
+    (folder / "articles" / "01-bridge.txt").write_text(text)
+    rows = [
+        {"article": "01-bridge", "question": "Who chairs finance?", "answer": "Maria Okafor"},
+        {"article": "01-bridge", "question": "What did the mayor say?", "answer": None},
+        {"article": "01-bridge", "question": "Where is it?", "answer": "nowhere in the text"},
+        {"article": "01-bridge", "question": "When did they meet?", "answer": "day 1"},
+    ]
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    data, problems, dropped = read_writer(folder)
+    assert len(problems) == 2 and "not in the article verbatim" in problems[0] and "occurs" in problems[1]
+    spans = passages(text)
+    assert len(spans) > 1 and len(data[0]["paragraphs"]) == len(spans)  # one paragraph per index chunk
+    held = [(q, p["context"]) for p in data[0]["paragraphs"] for q in p["qas"]]
+    answerable = next((q, c) for q, c in held if not q["is_impossible"])
+    a = answerable[0]["answers"][0]
+    assert answerable[1][a["answer_start"] : a["answer_start"] + len(a["text"])] == "Maria Okafor"
+    assert sum(q["is_impossible"] for q, _ in held) == 1 and dropped == 0
+
+
 # -- the engine's guarantees hold with the trained reader too --------------------------------------------
 def test_citation_and_answer_offsets_are_exact_for_every_gold_question(engine) -> None:
     from qa.gold import read_gold
@@ -344,3 +390,30 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
     best = quantised.read("Who did the company sue?", [passage])[0]
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_both_precisions_read_the_same_answers(precision) -> None:
+    from qa.span_reader import SpanModel
+
+    model = SpanModel(MODEL_DIR, precision=precision)
+    assert model.precision == precision
+    passages = [
+        "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi.",
+        "The old stone bridge was designed by Margarethe Vollmer in 1911, and rebuilt after the flood of 1954.",
+    ]
+    sue = model.read("Who did the company sue?", passages)[0]
+    built = model.read("When was the bridge rebuilt?", passages)[0]
+    assert passages[sue.passage][sue.start : sue.end] == "Nicholas Des Jardi"
+    assert passages[built.passage][built.start : built.end] == "1954"
+
+
+def test_automatic_precision_is_one_the_cpu_runs_and_bad_values_are_refused() -> None:
+    from qa.settings import Settings
+    from qa.span_reader import resolve_precision
+
+    assert resolve_precision("auto") in {"fp32", "bf16"}
+    assert resolve_precision("fp32") == "fp32"
+    assert Settings.from_env(env={"QA_READER_PRECISION": "bf16"}).reader_precision == "bf16"
+    with pytest.raises(ValueError, match="reader_precision must be one of auto, fp32, bf16"):
+        Settings.from_env(env={"QA_READER_PRECISION": "fp8"})

@@ -1,0 +1,155 @@
+"""Check and convert the news-style training articles written for this project (training/news/<writer>/) into
+SQuAD's JSON format, so `qa reader train` reads them like any other data file.
+
+    python training/news_to_squad.py training/news            # check every writer's folder, write the JSON
+    python training/news_to_squad.py training/news/A --check  # check one folder only, write nothing
+
+Each article is cut into passages by the index's own cleaner and chunker (160-token chunks), as the served
+corpus is, and each question goes with a passage: an answerable one with the first passage holding its
+answer (an answer cut by a chunk boundary, or in text the cleaner drops, leaves its question out); an
+unanswerable one with the passage sharing most words with it (the passage retrieval would likely hand
+the reader). Training then adds retrieved passages of the same article that lack the answer as negatives.
+
+Each writer's folder holds `articles/<name>.txt` (first line the headline, then a blank line, then the body)
+and `questions.jsonl`, one question a line: {"article": "<name>", "question": "...", "answer": "<verbatim
+text of the article>" or null (unanswerable), "occurrence": n (optional, 1-based: which occurrence of the
+answer text is meant, when it occurs more than once)}. The articles are fictional, written by helper
+sessions that never saw the corpus, the gold sets or the code (training/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.chunking import ChunkingConfig, chunk_document  # noqa: E402
+from index.cleaning import clean  # noqa: E402
+
+OUT = ROOT / "training" / "labels" / "news-written.json"
+WORD = re.compile(r"\w+")
+
+
+def passages(text: str) -> list[tuple[int, int]]:
+    """The article's chunks, as served (index.cleaning + index.chunking with the default settings)."""
+    return [(c.start, c.end) for c in chunk_document(text, clean(text), ChunkingConfig())]
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if len(w) > 2}
+
+
+def read_writer(folder: Path) -> tuple[list[dict], list[str], int]:
+    """SQuAD `data` entries (one per article, its passages as paragraphs), the problems found, and how many
+    answerable questions were left out because no passage holds their answer whole."""
+    problems: list[str] = []
+    dropped = 0
+    articles = {p.stem: p.read_text(encoding="utf-8") for p in sorted((folder / "articles").glob("*.txt"))}
+    qas: dict[str, list[dict]] = {name: [] for name in articles}
+    lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    seen: set[tuple[str, str]] = set()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{folder.name}/questions.jsonl:{n}"
+        try:
+            q = json.loads(line)
+        except ValueError as exc:
+            problems.append(f"{where}: not JSON ({exc})")
+            continue
+        name, question, answer = q.get("article"), q.get("question"), q.get("answer")
+        if name not in articles:
+            problems.append(f"{where}: no article named {name!r}")
+            continue
+        if not isinstance(question, str) or not question.strip().endswith("?"):
+            problems.append(f"{where}: the question must be a string ending with '?'")
+            continue
+        if (name, question.strip().lower()) in seen:
+            problems.append(f"{where}: duplicate question")
+            continue
+        seen.add((name, question.strip().lower()))
+        text = articles[name]
+        qid = f"news-{folder.name}-{name}-{len(qas[name])}"
+        if answer is None:
+            qas[name].append({"id": qid, "question": question, "answers": [], "is_impossible": True, "start": None})
+            continue
+        if not isinstance(answer, str) or not answer.strip() or answer != answer.strip():
+            problems.append(f"{where}: the answer must be non-empty text without surrounding spaces, or null")
+            continue
+        starts = [i for i in range(len(text)) if text.startswith(answer, i)]
+        occurrence = q.get("occurrence", 1)
+        if not starts:
+            problems.append(f"{where}: answer {answer!r} is not in the article verbatim")
+            continue
+        if len(starts) > 1 and "occurrence" not in q:
+            problems.append(f'{where}: answer {answer!r} occurs {len(starts)} times: add "occurrence": n')
+            continue
+        if not isinstance(occurrence, int) or not 1 <= occurrence <= len(starts):
+            problems.append(f"{where}: occurrence must be 1..{len(starts)}")
+            continue
+        qas[name].append({"id": qid, "question": question, "is_impossible": False, "answer": answer,
+                          "start": starts[occurrence - 1]})  # fmt: skip
+    data = []
+    for name, text in articles.items():
+        spans = passages(text)
+        if not qas[name] or not spans:
+            continue
+        held: list[list[dict]] = [[] for _ in spans]
+        for q in qas[name]:
+            if q["start"] is None:
+                qw = _words(q["question"])
+                best = max(range(len(spans)), key=lambda i: len(qw & _words(text[spans[i][0] : spans[i][1]])))
+                held[best].append({"id": q["id"], "question": q["question"], "answers": [], "is_impossible": True})
+                continue
+            a, b = q["start"], q["start"] + len(q["answer"])
+            inside = [i for i, (s, e) in enumerate(spans) if s <= a and b <= e]
+            if not inside:
+                dropped += 1
+                continue
+            s = spans[inside[0]][0]
+            held[inside[0]].append({"id": q["id"], "question": q["question"], "is_impossible": False,
+                                    "answers": [{"text": q["answer"], "answer_start": a - s}]})  # fmt: skip
+        paragraphs = [{"context": text[s:e], "qas": h} for (s, e), h in zip(spans, held, strict=True)]
+        data.append({"title": f"news-{folder.name}-{name}", "paragraphs": paragraphs})
+    return data, problems, dropped
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Check training/news/<writer>/ folders and write " + str(OUT))
+    ap.add_argument("root", nargs="?", type=Path, default=ROOT / "training" / "news",
+                    help="training/news (every writer) or one writer's folder")  # fmt: skip
+    ap.add_argument("--check", action="store_true", help="check only, write nothing")
+    ns = ap.parse_args(argv)
+    root: Path = ns.root
+    single = (root / "questions.jsonl").is_file()
+    folders = [root] if single else sorted(p.parent for p in root.glob("*/questions.jsonl"))
+    if not folders:
+        print(f"no questions.jsonl in {root} or its subfolders", file=sys.stderr)
+        return 2
+    data, problems, dropped = [], [], 0
+    for folder in folders:
+        d, p, n = read_writer(folder)
+        data += d
+        problems += p
+        dropped += n
+    questions = [q for a in data for p in a["paragraphs"] for q in p["qas"]]
+    unanswerable = sum(q["is_impossible"] for q in questions)
+    print(f"{len(data)} articles, {len(questions)} questions ({unanswerable} unanswerable), {len(problems)} problems"
+          f" ({dropped} answerable left out: no passage holds the answer whole)")  # fmt: skip
+    for p in problems:
+        print("  " + p)
+    if not ns.check:
+        OUT.write_text(json.dumps({"version": "news-written", "data": data}, ensure_ascii=False, indent=0) + "\n",
+                       encoding="utf-8")  # fmt: skip
+        print(f"wrote {OUT}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
