@@ -99,10 +99,11 @@ def read_writer(folder: Path) -> tuple[list[dict], list[str], int]:
         if not qas[name] or not spans:
             continue
         held: list[list[dict]] = [[] for _ in spans]
+        span_words = [_words(text[s:e]) for s, e in spans]
         for q in qas[name]:
             if q["start"] is None:
                 qw = _words(q["question"])
-                best = max(range(len(spans)), key=lambda i: len(qw & _words(text[spans[i][0] : spans[i][1]])))
+                best = max(range(len(spans)), key=lambda i: len(qw & span_words[i]))
                 held[best].append({"id": q["id"], "question": q["question"], "answers": [], "is_impossible": True})
                 continue
             a, b = q["start"], q["start"] + len(q["answer"])
