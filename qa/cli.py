@@ -35,12 +35,18 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         type=int,
         help="retrieved passages the trained reader reads (QA_READER_PASSAGES)",
     )
+    g.add_argument(
+        "--reader-confident",
+        dest="reader_confident",
+        type=float,
+        help="read past the first passage only below this confidence (QA_READER_CONFIDENT; 1: read them all)",
+    )
 
 
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
     names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
-             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "host", "port",
-             "build_engine", "workers")  # fmt: skip
+             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "reader_confident", "host",
+             "port", "build_engine", "workers")  # fmt: skip
     overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     overrides.update(extra)
     return Settings.from_env(**overrides)

@@ -115,7 +115,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(qvec, q.search_text, top_k, filters)
         t2 = time.perf_counter()
-        ranked = self.reader.read(q, hits, qvec)
+        ranked = self.reader.read(q, hits, qvec, every_passage=candidates > 1)
         t3 = time.perf_counter()
 
         related = [self._related(h.chunk_id, h.dense) for h in hits]

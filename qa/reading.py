@@ -85,8 +85,10 @@ class Reader(Protocol):
     index: IndexData
     default_threshold: float  # calibrated abstention threshold for this reader's confidence
 
-    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
-        """Scored spans over the retrieved passages, best first."""
+    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray,
+             every_passage: bool = False) -> list[ReadSpan]:  # fmt: skip
+        """Scored spans over the retrieved passages, best first. `every_passage`: the caller wants alternatives
+        (several candidates), so a reader that may stop early must read all it reads otherwise."""
         ...
 
     def with_index(self, index: IndexData, retriever: Retriever) -> Reader:
@@ -102,7 +104,7 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
     from qa.span_reader import SpanReader
 
     return SpanReader(settings.reader_model, index, threads=settings.reader_threads, passages=settings.reader_passages,
-                      precision=settings.reader_precision)  # fmt: skip
+                      precision=settings.reader_precision, confident=settings.reader_confident)  # fmt: skip
 
 
 def sentences_covering(index: IndexData, chunk_id: int, start: int, end: int) -> tuple[int, int]:

@@ -26,7 +26,8 @@ class RuleReader:
     def with_index(self, index: IndexData, retriever: Retriever) -> RuleReader:
         return RuleReader(index, retriever)
 
-    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
+    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray,
+             every_passage: bool = False) -> list[ReadSpan]:  # fmt: skip
         ranked = rank_sentences(
             self.index, self.bm25, query_vector, question.text, question.context, question.qtype, hits, self._stems
         )

@@ -28,6 +28,9 @@ class Settings:
     reader: str = "trained"  # QA_READER: trained (fine-tuned span model) or rules (hand-written rules)
     reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
+    # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
+    # of that one reaches this confidence (1: always reads them all, in one model call)
+    reader_confident: float = 0.5
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: up to 4)
     # QA_READER_PRECISION: the trained reader's arithmetic: bf16 (faster where the CPU multiplies bfloat16
     # natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
@@ -86,6 +89,8 @@ class Settings:
             raise ValueError(f"reader_precision must be one of {choices}, not {s.reader_precision!r}")
         if s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
+        if not 0.0 <= s.reader_confident <= 1.0:
+            raise ValueError("reader_confident must be between 0 and 1")
         if s.reader_threads < 0:
             raise ValueError("reader_threads must be 0 (automatic) or positive")
         if s.build_engine not in BUILD_ENGINES:

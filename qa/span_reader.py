@@ -21,6 +21,7 @@ import numpy as np
 
 from index.query_batching import MicroBatcher
 from index.store import IndexData
+from index.tracing import trace_encoder
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
 from qa.span_decoding import decode_window, passage_offsets
@@ -116,6 +117,7 @@ class SpanModel:
         except Exception as exc:
             raise ReaderLoadError(f"reader tokenizer in {model_dir} cannot be loaded: {exc}") from exc
         self.runtime = "onnx" if onnx.is_file() else "torch"
+        self.traced = False  # torch runs a TorchScript graph of the model (index/tracing.py)
         # What the model computes in: int8 is fixed in an ONNX file; torch follows QA_READER_PRECISION.
         self.precision = "int8" if self.runtime == "onnx" else resolve_precision(precision)
         self._run = self._load_onnx(onnx, threads) if self.runtime == "onnx" else self._load_torch(st, threads)
@@ -170,12 +172,14 @@ class SpanModel:
         if self.precision == "bf16":
             model.to(torch.bfloat16)
         model.eval()
+        graph = trace_encoder(model)
+        self.traced = graph is not None
 
         def run(ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            args = torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)
             with torch.inference_mode():
-                out = model(input_ids=torch.from_numpy(ids), token_type_ids=torch.from_numpy(types),
-                            attention_mask=torch.from_numpy(mask))  # fmt: skip
-            return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+                out = graph(*args) if graph is not None else model(*args)
+            return out["start_logits"].float().numpy(), out["end_logits"].float().numpy()
 
         return run
 
@@ -222,7 +226,8 @@ class SpanReader:
     name = "trained"
 
     def __init__(self, model_dir: Path | None, index: IndexData, threads: int | None = None,
-                 model: SpanModel | None = None, passages: int = 2, precision: str = "auto") -> None:  # fmt: skip
+                 model: SpanModel | None = None, passages: int = 2, precision: str = "auto",
+                 confident: float = 1.0) -> None:  # fmt: skip
         model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
         self.model = model or SpanModel(model_dir, threads or _default_threads(), precision)
         cal = model_dir / "calibration.json"
@@ -230,14 +235,18 @@ class SpanReader:
         self.default_threshold = self.calibration.threshold
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
+        # Below this confidence in the first passage it reads the others too (1, the default here: always
+        # all, in one call; the service passes QA_READER_CONFIDENT, 0.5 by default)
+        self.confident = confident
         self._model_dir = model_dir
 
     def with_index(self, index: IndexData, retriever: Retriever | None = None) -> SpanReader:
-        return SpanReader(self._model_dir, index, model=self.model, passages=self.passages)
+        return SpanReader(self._model_dir, index, model=self.model, passages=self.passages, confident=self.confident)
 
-    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray) -> list[ReadSpan]:
+    def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray,
+             every_passage: bool = False) -> list[ReadSpan]:  # fmt: skip
         out: dict[tuple[str, int, int], ReadSpan] = {}
-        for c in self.candidates(question.reader_text, hits):
+        for c in self.candidates(question.reader_text, hits, every_passage):
             conf = self.calibration.confidence(c.features)
             key = (c.doc_id, c.start, c.end)  # overlapping chunks find the same span twice
             if key in out and out[key].confidence >= conf:
@@ -246,10 +255,28 @@ class SpanReader:
             out[key] = ReadSpan(c.doc_id, c.chunk_id, c.start, c.end, first, last, conf, conf)
         return sorted(out.values(), key=lambda s: -s.score)
 
-    def candidates(self, reader_text: str, hits: list[Hit]) -> list[Candidate]:
+    def candidates(self, reader_text: str, hits: list[Hit], every_passage: bool = False) -> list[Candidate]:
         """Every span the model proposes in the retrieved chunks, in document offsets, with the features the
-        calibration weighs (used as they are by `qa reader calibrate`)."""
+        calibration weighs (used as they are by `qa reader calibrate`, which reads `every_passage`).
+
+        With `confident` below 1, the best-ranked passage is read alone first, and the others only when no
+        span of it reaches that confidence: a sure answer there almost never loses to one further down
+        (QA_READER_CONFIDENT; BENCHMARKS.md), and reading one window instead of two is most of a question's
+        time. Passages from articles of different dates are always all read: the engine's recency
+        preference weighs their answers against each other."""
         hits = hits[: self.passages]
+        if every_passage or self.confident >= 1.0 or len(hits) < 2 or self._dates_differ(hits):
+            return self._read_hits(reader_text, hits)
+        first = self._read_hits(reader_text, hits[:1])
+        if any(self.calibration.confidence(c.features) >= self.confident for c in first):
+            return first
+        return first + self._read_hits(reader_text, hits[1:])
+
+    def _dates_differ(self, hits: list[Hit]) -> bool:
+        docs = self.index.documents
+        return len({docs[self.index.chunks[h.chunk_id].doc_id].date for h in hits} - {None}) > 1
+
+    def _read_hits(self, reader_text: str, hits: list[Hit]) -> list[Candidate]:
         chunks = [self.index.chunks[h.chunk_id] for h in hits]
         return [
             Candidate(chunks[s.passage].doc_id, chunks[s.passage].chunk_id, chunks[s.passage].start + s.start,

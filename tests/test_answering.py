@@ -283,6 +283,20 @@ def test_query_batcher_shares_model_calls_between_concurrent_callers(embedder) -
         assert np.allclose(vector, alone[i], atol=1e-5)  # each caller got its own question's vector
 
 
+def test_a_failing_model_call_reaches_its_callers_and_later_calls_still_run() -> None:
+    from index.query_batching import MicroBatcher
+
+    def picky(xs: list[int]) -> list[int]:
+        if any(x < 0 for x in xs):
+            raise ValueError("negative input")
+        return xs
+
+    batcher = MicroBatcher(picky)
+    with pytest.raises(ValueError, match="negative input"):
+        batcher.run([-1])
+    assert batcher.run([5]) == [5]
+
+
 def test_citation_invariant_holds_for_every_gold_question(engine) -> None:
     """Every answer to every question of gold/seed.jsonl (asked with threshold 0, so each is answered)."""
     from pathlib import Path

@@ -311,3 +311,39 @@ def test_approximate_index_finds_the_same_top_chunk_as_flat(
     _, flat_top = flat.faiss_index.search(queries, 1)
     _, approx_top = approx.faiss_index.search(queries, 1)
     assert [flat.chunks[i].text for i in flat_top[:, 0]] == [approx.chunks[i].text for i in approx_top[:, 0]]
+
+
+def test_embedder_gives_the_vectors_sentence_transformers_gives(embedder: Embedder) -> None:
+    """The embedding runs the model as a TorchScript graph (index/tracing.py) behind sentence-transformers'
+    own tokenizer and pooling: the vectors must be what `SentenceTransformer.encode` returns, for a lone
+    question and for a padded batch of texts of very different lengths."""
+    assert embedder.traced
+    texts = ["Who owns Balenciaga?", "  spaces around  ", "Kering " * 300, "x"]
+    for batch in (texts[:1], texts):
+        ours = embedder.encode(batch)
+        theirs = embedder.model.encode(batch, normalize_embeddings=True, convert_to_numpy=True)
+        assert ours.dtype == np.float32 and ours.shape == (len(batch), embedder.dimension)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_embedder_without_its_traced_graph_gives_the_same_vectors(embedder: Embedder, monkeypatch) -> None:
+    import index.embedding
+
+    monkeypatch.setattr(index.embedding, "trace_encoder", lambda model: None)
+    eager = Embedder()
+    assert not eager.traced
+    texts = ["Who owns Balenciaga?", "Kering " * 300]
+    np.testing.assert_allclose(eager.encode(texts), embedder.encode(texts), atol=1e-5)
+
+
+def test_a_model_that_cannot_be_traced_runs_eagerly_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    import torch
+
+    from index.tracing import trace_encoder
+
+    class NotBert(torch.nn.Module):  # takes no attention mask: tracing it with one fails
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            return input_ids
+
+    assert trace_encoder(NotBert()) is None
+    assert "running the model eagerly" in caplog.text

@@ -121,6 +121,81 @@ def test_concurrent_questions_share_reader_calls(engine) -> None:
     assert model.calls - before < len(questions)
 
 
+def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
+    """QA_READER_CONFIDENT: a sure answer in the best-ranked passage ends the reading there (one window); an
+    unsure one reads the next passage too; at 1 every passage is read, in one model call."""
+    from qa.span_reader import SpanReader
+
+    def read(reader: SpanReader, question: str) -> tuple[int, int, float]:
+        q = analyse_question(question, [])
+        qvec = engine.embedder.encode_query(q.search_text)
+        hits = engine.retriever.search(qvec, q.search_text, 20)
+        doc = engine.index.chunks[hits[0].chunk_id].doc_id  # one article: no dates to weigh against each other
+        hits = [h for h in hits if engine.index.chunks[h.chunk_id].doc_id == doc]
+        calls, windows = reader.model.calls, reader.model.windows
+        spans = reader.read(q, hits, qvec)
+        return reader.model.calls - calls, reader.model.windows - windows, spans[0].confidence if spans else 0.0
+
+    assert engine.settings.reader_confident == 0.5  # the default
+    cascade = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=0.5)
+    every = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=1.0)
+    calls, windows, confidence = read(cascade, "How much was the lawsuit Balenciaga filed against the set designer?")
+    assert (calls, windows) == (1, 1) and confidence >= 0.5
+    calls, windows, confidence = read(cascade, "What is the boiling point of liquid nitrogen?")
+    assert (calls, windows) == (2, 2) and confidence < 0.5
+    calls, windows, _ = read(every, "How much was the lawsuit Balenciaga filed against the set designer?")
+    assert (calls, windows) == (1, 2)
+    # `qa reader calibrate` and requests for several candidates read every passage, in one call
+    q = analyse_question("How much was the lawsuit Balenciaga filed against the set designer?", [])
+    hits = engine.retriever.search(engine.embedder.encode_query(q.search_text), q.search_text, 5)
+    calls, windows = cascade.model.calls, cascade.model.windows
+    cascade.candidates(q.reader_text, hits, every_passage=True)
+    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 2)
+    answer = engine.ask("How much was the lawsuit Balenciaga filed against the set designer?", candidates=3)
+    assert len({c.answer for c in answer.candidates}) >= 2  # alternatives, not only the first passage's best
+
+
+def test_passages_of_differently_dated_articles_are_always_read_together(engine) -> None:
+    """The recency preference weighs answers from articles of different dates: the cascade must not stop
+    before it has read them, however sure the first passage is."""
+    from qa.span_reader import SpanReader
+
+    index = engine.index
+    q = analyse_question("What is Kim Kardashian's relationship with Balenciaga?", [])
+    hits = engine.retriever.search(engine.embedder.encode_query(q.search_text), q.search_text, 20)
+    by_date: dict[str, object] = {}
+    for h in hits:
+        date = index.documents[index.chunks[h.chunk_id].doc_id].date
+        if date and date not in by_date:
+            by_date[date] = h
+    assert len(by_date) >= 2  # the seed corpus has articles of three dates
+    two_dates = list(by_date.values())[:2]
+    cascade = SpanReader(MODEL_DIR, index, model=engine.reader.model, passages=2, confident=0.0)  # always "sure"
+    calls, windows = cascade.model.calls, cascade.model.windows
+    cascade.candidates(q.reader_text, two_dates)
+    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 2)
+    same_doc = [h for h in hits if index.chunks[h.chunk_id].doc_id == index.chunks[hits[0].chunk_id].doc_id][:2]
+    assert len(same_doc) == 2
+    calls, windows = cascade.model.calls, cascade.model.windows
+    cascade.candidates(q.reader_text, same_doc)
+    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 1)  # stopped after the first
+
+
+def test_reader_runs_the_same_without_its_traced_graph(monkeypatch) -> None:
+    """Where tracing fails the reader runs the eager model: same spans."""
+    import qa.span_reader
+    from qa.span_reader import SpanModel
+
+    passages = ["The company also filed a $25 million lawsuit against set designer Nicholas Des Jardi in 2022."]
+    traced = SpanModel(MODEL_DIR).read("Who did the company sue?", passages)
+    monkeypatch.setattr(qa.span_reader, "trace_encoder", lambda model: None)
+    eager_model = SpanModel(MODEL_DIR)
+    assert not eager_model.traced
+    eager = eager_model.read("Who did the company sue?", passages)
+    assert [(s.start, s.end) for s in eager[:3]] == [(s.start, s.end) for s in traced[:3]]
+    assert abs(eager[0].score - traced[0].score) < 1e-3
+
+
 def test_reader_setting_selects_the_rule_reader(settings, embedder) -> None:
     from qa.engine import Engine
 
@@ -392,6 +467,33 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
 
 
+def test_traced_reader_gives_what_the_eager_model_gives_on_padded_batches(span_model) -> None:
+    """The reader runs a TorchScript graph traced once at load (index/tracing.py), on a small example; on
+    a batch of another shape, whose second row is padding for the most part, it must match the eager model."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    from index.tracing import trace_encoder
+
+    assert span_model.traced
+    model = BertForQuestionAnswering(BertConfig.from_json_file(str(MODEL_DIR / "config.json")))
+    model.load_state_dict({k: v.float() for k, v in load_file(str(MODEL_DIR / "model.safetensors")).items()})
+    model.eval()
+    graph = trace_encoder(model)
+    assert graph is not None
+    passage = "The old stone bridge was designed by Margarethe Vollmer in 1911, and rebuilt after the flood. " * 3
+    enc = span_model.tokenizer(["Who designed the bridge?", "When?"], [passage, "In 1911."], padding=True,
+                               return_tensors="pt")  # fmt: skip
+    assert enc["attention_mask"][1].sum() < enc["attention_mask"].shape[1] // 2  # mostly padding
+    args = enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]
+    with torch.inference_mode():
+        eager, traced = model(*args), graph(*args)
+    real = enc["attention_mask"].bool()
+    for name in ("start_logits", "end_logits"):
+        assert torch.allclose(getattr(eager, name)[real], traced[name][real], atol=1e-4)
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_both_precisions_read_the_same_answers(precision) -> None:
     from qa.span_reader import SpanModel
@@ -406,6 +508,14 @@ def test_both_precisions_read_the_same_answers(precision) -> None:
     built = model.read("When was the bridge rebuilt?", passages)[0]
     assert passages[sue.passage][sue.start : sue.end] == "Nicholas Des Jardi"
     assert passages[built.passage][built.start : built.end] == "1954"
+
+
+def test_reader_confident_setting_is_read_and_checked() -> None:
+    from qa.settings import Settings
+
+    assert Settings.from_env(env={"QA_READER_CONFIDENT": "1"}).reader_confident == 1.0
+    with pytest.raises(ValueError, match="reader_confident must be between 0 and 1"):
+        Settings.from_env(env={"QA_READER_CONFIDENT": "1.5"})
 
 
 def test_automatic_precision_is_one_the_cpu_runs_and_bad_values_are_refused() -> None:

@@ -1,0 +1,71 @@
+"""How often the trained reader can stop after the best-ranked passage, and what it costs in F1, on the
+development sets only (QA_READER_CONFIDENT is chosen here, never on the sets reported as unseen).
+
+    .venv/bin/qa reader calibrate --reader-model /tmp/copy-of-models-reader   # once: writes var/reader-calibrate
+    .venv/bin/python benchmarks/reader_cascade.py [--levels 0.5,0.6,0.7]
+
+Every question is asked at threshold 0 by engines that differ only in how they read: the first passage
+only, the first two in one call (`QA_READER_CONFIDENT=1`), and the served cascade at each level. The served
+threshold then decides answer or abstain, and SQuAD F1 is computed as `qa eval` does (an abstention on an
+unanswerable question scores 1); "stops" is the share of questions for which one passage was read. Sets: the 651
+held-out dev questions of `training/reader.toml` (from `qa reader calibrate`'s work folder), and
+`gold/seed.jsonl` and `gold/heldout.jsonl` (the sets the threshold was chosen with). Follow-up questions
+are asked without their history here, the same way by every engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.embedding import Embedder  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.gold import read_gold  # noqa: E402
+from qa.metrics import best_f1  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+CALIBRATE_DIR = ROOT / "var" / "reader-calibrate"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="0.5,0.6,0.7,0.8", help="cascade levels to score")
+    args = parser.parse_args()
+    levels = [float(x) for x in args.levels.split(",")]
+    if not (CALIBRATE_DIR / "index").is_dir():
+        sys.exit(f"{CALIBRATE_DIR}/index is missing: run `qa reader calibrate` first (see this file's docstring)")
+    sets = [("dev", CALIBRATE_DIR / "index", CALIBRATE_DIR / "corpus", CALIBRATE_DIR / "dev-squad.json"),
+            ("seed", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "seed.jsonl"),
+            ("heldout", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "heldout.jsonl")]  # fmt: skip
+    embedder = Embedder()
+    print("| set | questions | first passage only | first two | " + " | ".join(f"cascade {t}" for t in levels) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(levels))
+    for name, index_dir, corpus_dir, gold in sets:
+        base = Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir, reader="trained", reader_confident=1.0)
+        engines = [
+            Engine.load(base.with_(reader_passages=1), embedder, build=False),
+            Engine.load(base, embedder, build=False),
+        ]
+        engines += [Engine.load(base.with_(reader_confident=t), embedder, build=False) for t in levels]
+        questions = read_gold(gold).questions
+        cells = []
+        for engine in engines:
+            threshold, model = engine.threshold, engine.reader.model
+            scores, stops = [], 0
+            for q in questions:
+                windows = model.windows
+                a = engine.ask(q.question, threshold=0.0)
+                stops += model.windows - windows == 1  # one passage (a chunk is one window) read
+                right = best_f1(q.answers, a.answer or "") if q.answers else 0.0
+                scores.append((right if q.answers else 0.0) if a.confidence >= threshold else float(not q.answers))
+            cells.append(f"{sum(scores) / len(scores):.4f}" + (f" (stops {stops / len(questions):.0%})" if
+                                                               engine.reader.confident < 1 else ""))  # fmt: skip
+        print(f"| {name} | {len(questions)} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
