@@ -427,7 +427,8 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     # measured on 2 cores with AMX, a step of 16 windows of 192 word pieces ran at 13-15 windows a second
     # against 8-10 in fp32. (The CPU recipe's dev F1 under bf16 has not been measured to the end.)
     use_bf16 = device == "cuda" or resolve_precision("auto") == "bf16"
-    man = {**manifest(cfg, config_path), "autocast": "bf16" if use_bf16 else None}
+    autocast = "bf16" if use_bf16 else None
+    man = {**manifest(cfg, config_path), "autocast": autocast}
     (out / "manifest.json").write_text(json.dumps(man, indent=1) + "\n", encoding="utf-8")
 
     train_ex, dev_ex = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
@@ -435,7 +436,7 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     train_ex += negatives
     _log(out, {"event": "data", "train_examples": len(train_ex), "negatives": len(negatives),
                "train_no_answer": sum(e.answer_text is None for e in train_ex), "dev_examples": len(dev_ex),
-               "device": device, "autocast": "bf16" if use_bf16 else None})  # fmt: skip
+               "device": device, "autocast": autocast})  # fmt: skip
     write_dev_squad(dev_ex, out / "dev-squad.json")
 
     tokenizer = AutoTokenizer.from_pretrained(base)
