@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
 # Every gold set and the public SQuAD subset (open corpus and given its paragraph), scored with each reader
 # at its own calibrated threshold; then one side-by-side table (benchmarks/reader_table.py).
-# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 squad squad-given)
+# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 squad squad-given)
+# CANDIDATE=FOLDER adds a third reader, "candidate": a trained model folder (with its calibration.json) to
+# compare with the shipped one; READERS="trained candidate" picks which readers run (default: all).
 set -euo pipefail
+if [ -n "${CANDIDATE:-}" ]; then
+  case "$CANDIDATE" in /*) ;; *) CANDIDATE="$PWD/$CANDIDATE" ;; esac  # relative to where it is run from
+  [ -f "$CANDIDATE/model.safetensors" ] && [ -f "$CANDIDATE/calibration.json" ] \
+    || { echo "CANDIDATE=$CANDIDATE: no model.safetensors and calibration.json there" >&2; exit 2; }
+fi
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 squad squad-given)
-for reader in trained rules; do
+sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 squad squad-given)
+default_readers="trained rules${CANDIDATE:+ candidate}"
+read -r -a readers <<< "${READERS:-$default_readers}"
+[ ${#readers[@]} -gt 0 ] || { echo "READERS names no reader" >&2; exit 2; }
+for reader in "${readers[@]}"; do
+  case "$reader" in
+    trained|rules) ;;
+    candidate) [ -n "${CANDIDATE:-}" ] || { echo "READERS has candidate: set CANDIDATE=model folder" >&2; exit 2; } ;;
+    *) echo "unknown reader $reader (trained, rules, candidate)" >&2; exit 2 ;;
+  esac
+done
+for reader in "${readers[@]}"; do
+  case "$reader" in
+    candidate) rargs=(--reader trained --reader-model "$CANDIDATE") ;;
+    *) rargs=(--reader "$reader") ;;
+  esac
   for s in "${sets[@]}"; do
     case "$s" in
       squad) args=(--gold ../shared/bench/squad2-dev-public.json) ;;
@@ -14,7 +35,9 @@ for reader in trained rules; do
       *) args=(--gold "gold/$s.jsonl") ;;
     esac
     echo "== $reader $s" >&2
-    .venv/bin/qa eval "${args[@]}" --reader "$reader" --no-progress --out "var/eval/readers/$reader-$s" >/dev/null
+    .venv/bin/qa eval "${args[@]}" "${rargs[@]}" --no-progress --out "var/eval/readers/$reader-$s" >/dev/null
+    # which model a "candidate" row is: the table warns when its rows come from different folders
+    if [ "$reader" = candidate ]; then echo "$CANDIDATE" > "var/eval/readers/$reader-$s/model.txt"; fi
   done
 done
 .venv/bin/python benchmarks/reader_table.py var/eval/readers

@@ -1,4 +1,5 @@
-"""Side-by-side table of `qa eval` runs (folders named READER-SET under the given folder), in Markdown."""
+"""Side-by-side table of `qa eval` runs (folders named READER-SET under the given folder), in Markdown.
+READER is any label without a hyphen: `trained`, `rules`, or a candidate's name."""
 
 from __future__ import annotations
 
@@ -17,14 +18,20 @@ def main(folder: Path) -> None:
     for results in sorted(folder.glob("*/results.json")):
         reader, _, name = results.parent.name.partition("-")
         runs[(name, reader)] = json.loads(results.read_text())
+    models = {(results.parent / "model.txt").read_text().strip() for results in folder.glob("candidate-*/results.json")
+              if (results.parent / "model.txt").is_file()}  # fmt: skip
+    if len(models) > 1:
+        print(f"warning: the candidate rows come from {len(models)} model folders: {sorted(models)}", file=sys.stderr)
     names = sorted({n for n, _ in runs}, key=lambda n: (n.startswith("squad"), n))
+    # the two served readers first, then any other (e.g. a candidate model evaluated with --reader-model)
+    readers = sorted({r for _, r in runs}, key=lambda r: (r != "trained", r != "rules", r))
     print(
         "| set | reader | threshold | F1 | EM | HasAns F1 | NoAns | citation precision | doc recall@1 | best F1 (at) |"
         " AUROC | p50 ms |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
-        for reader in ("trained", "rules"):
+        for reader in readers:
             r = runs.get((name, reader))
             if r is None:
                 continue

@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         action="append",
         help="news gold set of the served corpus to choose the threshold on too (repeatable; "
-        "it becomes a development set)",
+        "it becomes a development set; default: the ones the model's calibration.json was chosen on)",
     )
     cal.add_argument("--work-dir", type=Path, default=ROOT / "var" / "reader-calibrate", help="dev corpus and index")
 

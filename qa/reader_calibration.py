@@ -40,6 +40,11 @@ def calibrate(
     from qa.reading import analyse_question
     from qa.span_reader import SpanReader
 
+    if threshold_gold is None:  # recalibrating must not quietly drop the gold sets the threshold was chosen on
+        threshold_gold = previous_threshold_gold(Path(settings.reader_model)) or None
+        if threshold_gold and progress:
+            print(f"calibrate: threshold chosen on dev and {', '.join(map(str, threshold_gold))}, as last time "
+                  "(--threshold-gold picks others)", file=sys.stderr)  # fmt: skip
     cfg = TrainConfig.load(config)
     _, dev = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
     if not dev:
@@ -102,6 +107,18 @@ def calibrate(
         "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record
+
+
+def previous_threshold_gold(model_dir: Path) -> list[Path]:
+    """The gold sets the model's current calibration chose its threshold on, besides the dev questions."""
+    path = model_dir / "calibration.json"
+    if not path.is_file():
+        return []
+    try:
+        chosen = json.loads(path.read_text(encoding="utf-8")).get("threshold_chosen_on", [])
+    except ValueError:
+        return []
+    return [Path(g) for g in chosen if g != "dev"]
 
 
 def _served_rows(settings: Settings, embedder: Embedder, golds: list[Path]) -> list[tuple[float, float, float]]:

