@@ -28,13 +28,12 @@ def agreement(primary: dict[str, str | None], second: dict[str, str | None]) -> 
     pa = sum(primary[k] is None for k in both) / len(both)
     pb = sum(second[k] is None for k in both) / len(both)
     pe = pa * pb + (1 - pa) * (1 - pb)
-    kappa = (same / len(both) - pe) / (1 - pe) if pe < 1 else float("nan")
+    kappa = f"{(same / len(both) - pe) / (1 - pe):.3f}" if pe < 1 else "n/a"  # n/a: one label only
     answered = [k for k in both if primary[k] and second[k]]
     em = sum(compute_exact(primary[k], second[k]) for k in answered) / max(len(answered), 1)
     f1 = sum(compute_f1(primary[k], second[k]) for k in answered) / max(len(answered), 1)
-    kappa_text = f"{kappa:.3f}" if pe < 1 else "n/a"
     return (f"{len(both)} questions; answerable-or-not agreement {same / len(both):.3f} "
-            f"(Cohen's kappa {kappa_text}); both answered {len(answered)}: EM {em:.3f}, F1 {f1:.3f}"
+            f"(Cohen's kappa {kappa}); both answered {len(answered)}: EM {em:.3f}, F1 {f1:.3f}"
             + (f"; {unmatched} second-pass ids unmatched" if unmatched else ""))  # fmt: skip
 
 
