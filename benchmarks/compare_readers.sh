@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every gold set and the public SQuAD subset (open corpus and given its paragraph), scored with each reader
 # at its own calibrated threshold; then one side-by-side table (benchmarks/reader_table.py).
-# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 squad squad-given)
+# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 squad squad-given)
 # CANDIDATE=FOLDER adds a third reader, "candidate": a trained model folder (with its calibration.json) to
 # compare with the shipped one; READERS="trained candidate" picks which readers run (default: all).
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ -n "${CANDIDATE:-}" ]; then
 fi
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 squad squad-given)
+sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 squad squad-given)
 default_readers="trained rules${CANDIDATE:+ candidate}"
 read -r -a readers <<< "${READERS:-$default_readers}"
 [ ${#readers[@]} -gt 0 ] || { echo "READERS names no reader" >&2; exit 2; }

@@ -115,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="model folder with model.safetensors",
     )
     exp.add_argument("--to", dest="dst", type=Path, required=True, help="model folder to write (model.onnx + the rest)")
+    merge = reader.add_parser(
+        "merge", help="average two readers' weights (a reader and its own fine-tune); calibrate the result"
+    )
+    merge.add_argument("first", type=Path, help="model folder (e.g. the reader a fine-tune started from)")
+    merge.add_argument("second", type=Path, help="model folder (e.g. that fine-tune)")
+    merge.add_argument(
+        "--weight", type=float, required=True, help="share of the second reader, 0 to 1 ((1 - w) * first + w * second)"
+    )
+    merge.add_argument("--to", dest="dst", type=Path, required=True, help="model folder to write")
     cal = reader.add_parser("calibrate", help="fit the reader's confidence and threshold on held-out questions")
     _settings_args(cal)
     cal.add_argument(
@@ -198,6 +207,12 @@ def _reader(ns: argparse.Namespace) -> int:
         from qa.reader_export import export_onnx
 
         print(f"wrote {export_onnx(ns.src, ns.dst)}")
+        return 0
+    if ns.reader_command == "merge":
+        from qa.reader_merge import merge_readers
+
+        out = merge_readers(ns.first, ns.second, ns.weight, ns.dst)
+        print(f"merged reader: {out} (calibrate it: qa reader calibrate --reader-model {out} ...)")
         return 0
     from qa.reader_calibration import calibrate
 

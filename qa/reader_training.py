@@ -524,7 +524,7 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
                 break
     final = out / "model"
     if (out / "best").is_dir():
-        _replace_dir(out / "best", final)
+        replace_dir(out / "best", final)
     _log(out, {"event": "done", "best": best, "model": str(final)})
     return final
 
@@ -548,10 +548,10 @@ def export(model: Any, tokenizer: Any, folder: Path, man: dict[str, Any], scores
     model.config.to_json_file(str(tmp / "config.json"))
     tokenizer.save_pretrained(str(tmp))
     (tmp / "training.json").write_text(json.dumps({"manifest": man, "dev": scores}, indent=1) + "\n", encoding="utf-8")
-    _replace_dir(tmp, folder)
+    replace_dir(tmp, folder)
 
 
-def _replace_dir(src: Path, dst: Path) -> None:
+def replace_dir(src: Path, dst: Path) -> None:
     import shutil
 
     old = dst.with_name(dst.name + ".old")

@@ -479,6 +479,65 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
 
 
+def test_merging_a_reader_with_itself_gives_the_same_reader(tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    from qa.reader_merge import merge_readers
+    from qa.span_reader import SpanModel
+
+    out = merge_readers(MODEL_DIR, MODEL_DIR, 0.5, tmp_path / "merged")
+    original, merged = load_file(str(MODEL_DIR / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    assert set(merged) == set(original)
+    assert all(bool((merged[k] == original[k]).all()) for k in original)
+    assert not (out / "calibration.json").exists()  # a merged reader must be calibrated before it is served
+    record = json.loads((out / "training.json").read_text())["merge"]
+    assert record["weight"] == 0.5
+    assert record["first"]["weights_sha256"] == record["second"]["weights_sha256"]
+    passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
+    best = SpanModel(out).read("Who did the company sue?", [passage])[0]
+    assert passage[best.start : best.end] == "Nicholas Des Jardi"
+
+
+def test_merge_weight_is_the_share_of_the_second_reader(tmp_path) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from qa.reader_merge import merge_readers
+
+    zeroed = _copy_model(tmp_path)
+    state = load_file(str(MODEL_DIR / "model.safetensors"))
+    save_file({k: torch.zeros_like(v) if v.is_floating_point() else v for k, v in state.items()},
+              str(zeroed / "model.safetensors"))  # fmt: skip
+    out = merge_readers(MODEL_DIR, zeroed, 0.25, tmp_path / "merged")
+    merged = load_file(str(out / "model.safetensors"))
+    for name in ("qa_outputs.weight", "bert.embeddings.word_embeddings.weight"):
+        expected = state[name].float() * 0.75
+        assert torch.allclose(merged[name].float(), expected, atol=1e-3, rtol=1e-3)
+        assert not torch.allclose(merged[name].float(), state[name].float(), atol=1e-3, rtol=1e-3)
+
+
+def test_merge_refuses_bad_weights_and_different_readers_with_a_clear_error(tmp_path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(MODEL_DIR / "model.safetensors"))
+    headless = _copy_model(tmp_path)
+    save_file({k: v for k, v in state.items() if not k.startswith("qa_outputs")}, str(headless / "model.safetensors"))
+    cases = [
+        ([str(MODEL_DIR), str(MODEL_DIR), "--weight", "1.5"], "merge weight must be between 0 and 1"),
+        ([str(MODEL_DIR), str(headless), "--weight", "0.5"], "different tensors"),
+        ([str(MODEL_DIR), str(tmp_path / "gone"), "--weight", "0.5"], "reader weights not found"),
+    ]
+    for args, message in cases:
+        proc = subprocess.run(
+            [sys.executable, "-m", "qa.cli", "reader", "merge", *args, "--to", str(tmp_path / "out")],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
 def test_traced_reader_gives_what_the_eager_model_gives_on_padded_batches(span_model) -> None:
     """The reader runs a TorchScript graph traced once at load (index/tracing.py), on a small example; on
     a batch of another shape, whose second row is padding for the most part, it must match the eager model."""
