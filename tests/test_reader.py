@@ -522,10 +522,22 @@ def test_merge_refuses_bad_weights_and_different_readers_with_a_clear_error(tmp_
     state = load_file(str(MODEL_DIR / "model.safetensors"))
     headless = _copy_model(tmp_path)
     save_file({k: v for k, v in state.items() if not k.startswith("qa_outputs")}, str(headless / "model.safetensors"))
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for f in ("config.json", "vocab.txt"):
+        (damaged / f).write_bytes((MODEL_DIR / f).read_bytes())
+    (damaged / "model.safetensors").write_bytes((MODEL_DIR / "model.safetensors").read_bytes()[:1000])
+    other = tmp_path / "other"
+    other.mkdir()
+    config = json.loads((MODEL_DIR / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "num_attention_heads": 6}))
+    (other / "model.safetensors").write_bytes((MODEL_DIR / "model.safetensors").read_bytes())
     cases = [
         ([str(MODEL_DIR), str(MODEL_DIR), "--weight", "1.5"], "merge weight must be between 0 and 1"),
         ([str(MODEL_DIR), str(headless), "--weight", "0.5"], "different tensors"),
-        ([str(MODEL_DIR), str(tmp_path / "gone"), "--weight", "0.5"], "reader weights not found"),
+        ([str(MODEL_DIR), str(tmp_path / "gone"), "--weight", "0.5"], "reader not found"),
+        ([str(MODEL_DIR), str(damaged), "--weight", "0.5"], "damaged or not safetensors"),
+        ([str(MODEL_DIR), str(other), "--weight", "0.5"], "config.json differ (num_attention_heads)"),
     ]
     for args, message in cases:
         proc = subprocess.run(
@@ -534,8 +546,8 @@ def test_merge_refuses_bad_weights_and_different_readers_with_a_clear_error(tmp_
         )  # fmt: skip
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr
-        assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "out").exists()  # nothing half-written
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.tmp").exists()  # nothing half-written
 
 
 def test_traced_reader_gives_what_the_eager_model_gives_on_padded_batches(span_model) -> None:
