@@ -16,11 +16,9 @@ import numpy as np
 
 
 def per_question_f1(folder: Path) -> dict[str, float]:
+    """Each question's F1 as `qa eval` scored it, at the threshold that run served (its rows' "f1")."""
     res = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    threshold = float(res["threshold"])
-    return {
-        r["id"]: (r["f1_if_answered"] if r["confidence"] >= threshold else r["f1_if_abstained"]) for r in res["rows"]
-    }
+    return {r["id"]: float(r["f1"]) for r in res["rows"]}
 
 
 def main() -> None:
