@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.reader_training import (  # noqa: E402
+    Example,
     TrainConfig,
     dev_scores,
     featurise,
@@ -23,14 +24,19 @@ from qa.reader_training import (  # noqa: E402
 )
 
 
-def main(config: Path, model_dir: str) -> None:
+def dev_predictions(config: Path, model_dir: str) -> tuple[list[Example], list[tuple[str, float]]]:
+    """The recipe's held-out questions and one reader's predictions on them (paragraph given, fp32)."""
     from transformers import AutoTokenizer, BertForQuestionAnswering
 
     cfg = TrainConfig.load(config)
     _, dev = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = BertForQuestionAnswering.from_pretrained(model_dir).float()
-    preds = predict(model, featurise(tokenizer, dev, cfg), dev, tokenizer.pad_token_id, "cpu")
+    return dev, predict(model, featurise(tokenizer, dev, cfg), dev, tokenizer.pad_token_id, "cpu")
+
+
+def main(config: Path, model_dir: str) -> None:
+    dev, preds = dev_predictions(config, model_dir)
     print(json.dumps({**dev_scores(dev, preds), "dev_by_origin": scores_by_origin(dev, preds)}))
 
 

@@ -13,23 +13,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.reader_training import TrainConfig, dev_scores, featurise, load_examples, predict, split_dev  # noqa: E402
+from qa.reader_training import dev_scores  # noqa: E402
+from training.dev_scores import dev_predictions  # noqa: E402
 
 RECIPE = Path(__file__).resolve().parent / "reader-news.toml"
 SQUAD_STYLE = ("squad2-unlabeled", "xquad-en-train")  # the origins of the SQuAD-style dev questions
 
 
 def main(folders: list[str]) -> None:
-    from transformers import AutoTokenizer, BertForQuestionAnswering
-
-    cfg = TrainConfig.load(RECIPE)
-    _, dev = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
-    squad = [i for i, e in enumerate(dev) if e.origin in SQUAD_STYLE]
-    print(f"{len(dev)} dev questions, {len(squad)} SQuAD-style", file=sys.stderr)
     for folder in folders:
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = BertForQuestionAnswering.from_pretrained(folder).float()
-        preds = predict(model, featurise(tokenizer, dev, cfg), dev, tokenizer.pad_token_id, "cpu")
+        dev, preds = dev_predictions(RECIPE, folder)
+        squad = [i for i, e in enumerate(dev) if e.origin in SQUAD_STYLE]
         pooled = dev_scores(dev, preds)
         sq = dev_scores([dev[i] for i in squad], [preds[i] for i in squad])
         row = {"model": folder, "dev_best_f1": pooled["dev_best_f1"], "dev_hasans_f1": pooled["dev_hasans_f1"],
