@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every gold set and the public SQuAD subset (open corpus and given its paragraph), scored with each reader
-# at its own calibrated threshold; then one side-by-side table (benchmarks/reader_table.py).
-# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 squad squad-given)
+# at its own calibrated threshold for the set's corpus style (news; SQuAD: encyclopaedia); then one
+# side-by-side table (benchmarks/reader_table.py).
+# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 squad squad-given)
 # CANDIDATE=FOLDER adds a third reader, "candidate": a trained model folder (with its calibration.json) to
 # compare with the shipped one; READERS="trained candidate" picks which readers run (default: all).
 set -euo pipefail
@@ -12,7 +13,7 @@ if [ -n "${CANDIDATE:-}" ]; then
 fi
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 squad squad-given)
+sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 squad squad-given)
 default_readers="trained rules${CANDIDATE:+ candidate}"
 read -r -a readers <<< "${READERS:-$default_readers}"
 [ ${#readers[@]} -gt 0 ] || { echo "READERS names no reader" >&2; exit 2; }
@@ -30,9 +31,10 @@ for reader in "${readers[@]}"; do
   esac
   for s in "${sets[@]}"; do
     case "$s" in
-      squad) args=(--gold ../shared/bench/squad2-dev-public.json) ;;
-      squad-given) args=(--gold ../shared/bench/squad2-dev-public.json --given-paragraph) ;;
-      *) args=(--gold "gold/$s.jsonl") ;;
+      # SQuAD's articles are Wikipedia's: the encyclopaedia style's threshold; the gold sets are news
+      squad) args=(--gold ../shared/bench/squad2-dev-public.json --corpus-style encyclopaedia) ;;
+      squad-given) args=(--gold ../shared/bench/squad2-dev-public.json --given-paragraph --corpus-style encyclopaedia) ;;
+      *) args=(--gold "gold/$s.jsonl" --corpus-style news) ;;
     esac
     echo "== $reader $s" >&2
     .venv/bin/qa eval "${args[@]}" "${rargs[@]}" --no-progress --out "var/eval/readers/$reader-$s" >/dev/null

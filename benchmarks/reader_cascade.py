@@ -38,14 +38,17 @@ def main() -> None:
     levels = [float(x) for x in args.levels.split(",")]
     if not (CALIBRATE_DIR / "index").is_dir():
         sys.exit(f"{CALIBRATE_DIR}/index is missing: run `qa reader calibrate` first (see this file's docstring)")
-    sets = [("dev", CALIBRATE_DIR / "index", CALIBRATE_DIR / "corpus", CALIBRATE_DIR / "dev-squad.json"),
-            ("seed", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "seed.jsonl"),
-            ("heldout", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "heldout.jsonl")]  # fmt: skip
+    # (name, index, corpus, gold, corpus style: which calibrated threshold scores it)
+    dev = CALIBRATE_DIR / "dev-squad.json"
+    sets = [("dev", CALIBRATE_DIR / "index", CALIBRATE_DIR / "corpus", dev, "encyclopaedia"),
+            ("seed", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "seed.jsonl", "news"),
+            ("heldout", ROOT / "var" / "index", ROOT / "corpus", ROOT / "gold" / "heldout.jsonl", "news")]  # fmt: skip
     embedder = Embedder()
     print("| set | questions | first passage only | first two | " + " | ".join(f"cascade {t}" for t in levels) + " |")
     print("|---|---:|---:|---:|" + "---:|" * len(levels))
-    for name, index_dir, corpus_dir, gold in sets:
-        base = Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir, reader="trained", reader_confident=1.0)
+    for name, index_dir, corpus_dir, gold, style in sets:
+        base = Settings.from_env(index_dir=index_dir, corpus_dir=corpus_dir, reader="trained", reader_confident=1.0,
+                                 corpus_style=style)  # fmt: skip
         engines = [
             Engine.load(base.with_(reader_passages=1), embedder, build=False),
             Engine.load(base, embedder, build=False),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qa.settings import ROOT, Settings
+from qa.settings import CORPUS_STYLES, ROOT, Settings
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
@@ -26,6 +26,12 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         dest="abstain_threshold",
         type=float,
         help="abstain below this confidence (QA_ABSTAIN_THRESHOLD; default: the reader's calibrated one)",
+    )
+    g.add_argument(
+        "--corpus-style",
+        dest="corpus_style",
+        choices=list(CORPUS_STYLES),
+        help="what the articles are like; picks the trained reader's calibrated threshold (QA_CORPUS_STYLE, news)",
     )
     g.add_argument("--reader", choices=["trained", "rules"], help="span reader (QA_READER, default trained)")
     g.add_argument("--reader-model", dest="reader_model", type=Path, help="trained reader folder (QA_READER_MODEL)")
@@ -45,8 +51,8 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
 
 def _settings(ns: argparse.Namespace, **extra: Any) -> Settings:
     names = ("corpus_dir", "index_dir", "model_path", "device", "chunk_tokens", "chunk_overlap", "index_type",
-             "top_k", "abstain_threshold", "reader", "reader_model", "reader_passages", "reader_confident", "host",
-             "port", "build_engine", "workers")  # fmt: skip
+             "top_k", "abstain_threshold", "corpus_style", "reader", "reader_model", "reader_passages",
+             "reader_confident", "host", "port", "build_engine", "workers")  # fmt: skip
     overrides = {n: getattr(ns, n) for n in names if getattr(ns, n, None) is not None}
     overrides.update(extra)
     return Settings.from_env(**overrides)

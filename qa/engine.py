@@ -68,9 +68,9 @@ class Engine:
 
     @property
     def threshold(self) -> float:
-        """The abstention threshold in force: the setting, else the reader's calibrated one."""
+        """The abstention threshold in force: the setting, else the reader's calibrated one for the corpus style."""
         t = self.settings.abstain_threshold
-        return self.reader.default_threshold if t is None else t
+        return self.reader.threshold_for(self.settings.corpus_style) if t is None else t
 
     @classmethod
     def load(

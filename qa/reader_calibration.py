@@ -5,12 +5,12 @@ articles named in the training config, which training never saw. Every span the 
 one row: its features (span score, margin over "no answer", retrieval score and rank) and whether it is a
 right answer (token F1 >= 0.5 against the gold answers; never, for unanswerable questions). A logistic
 regression on those rows is P(right) (every passage the reader would read is read here, whatever
-QA_READER_CONFIDENT says, so the fit sees every candidate). The threshold is the one that gives the best
-F1 when the engine answers with its most probable span or abstains: on the dev questions alone, or, with
-`threshold_gold` (news gold sets of the served corpus, e.g. seed and heldout, asked as served), on the
-mean of the two domains, because confidence calibrated on encyclopaedia paragraphs runs low on news.
-Both go to calibration.json; the gold sets used this way are development sets from then on, never
-reported as unseen.
+QA_READER_CONFIDENT says, so the fit sees every candidate). A threshold per corpus style (QA_CORPUS_STYLE)
+is the one that gives the best F1 when the engine answers with its most probable span or abstains:
+"encyclopaedia" on the dev questions, "news" on `threshold_gold` (news gold sets of the served corpus,
+e.g. seed and heldout, asked as served) when given, because confidence calibrated on encyclopaedia
+paragraphs runs lower on news and one threshold cannot serve both (BENCHMARKS.md). All go to
+calibration.json; the gold sets used this way are development sets from then on, never reported as unseen.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from index.embedding import Embedder
-from qa.metrics import best_f1
-from qa.settings import Settings
+from qa.metrics import Scored, best_f1, best_threshold
+from qa.settings import CORPUS_STYLES, Settings
 from qa.span_reader import Calibration
 
 RIGHT_F1 = 0.5  # a candidate at least this close to a gold answer counts as right
@@ -75,9 +75,10 @@ def calibrate(
     y = np.array([r[2] >= RIGHT_F1 for r in rows], dtype=np.int64)
     lr = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
     fitted_on = f"{len(gold.questions)} held-out questions of {', '.join(cfg.dev_articles)}"
-    cal = Calibration(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), 0.5, fitted_on)
+    cal = Calibration(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]),
+                      dict.fromkeys(CORPUS_STYLES, 0.5), fitted_on)  # fmt: skip
 
-    # The engine answers each question with its most probable span: (confidence, F1 if answered, if not).
+    # The engine answers each question with its most probable span: (confidence, its F1).
     best: dict[int, tuple[float, float]] = {}
     for qi, feats, f1 in rows:
         p = cal.confidence(feats)
@@ -86,25 +87,25 @@ def calibrate(
     dev_rows = []
     for qi, q in enumerate(gold.questions):
         p, f1 = best.get(qi, (0.0, 0.0))
-        dev_rows.append((p, f1, 0.0) if q.answers else (p, 0.0, 1.0))
-    domains = [dev_rows]
+        has = bool(q.answers)  # F1 answered / abstained; exact match plays no part in the choice
+        dev_rows.append(Scored(has, p, qi in best, 0.0, f1 if has else 0.0, 0.0, 0.0 if has else 1.0))
+    # Each style's threshold is chosen on questions of that style: the config's dev articles (encyclopaedia
+    # paragraphs for training/reader.toml) and, with threshold_gold, the news gold sets; without them the
+    # dev questions serve both.
+    chosen_on: dict[str, list[str]] = {"encyclopaedia": ["dev"], "news": ["dev"]}
+    style_rows: dict[str, list[Scored]] = {"encyclopaedia": dev_rows, "news": dev_rows}
     out = Path(settings.reader_model) / "calibration.json"
     if threshold_gold:
         _write(out, cal, {})  # the served engine below must score with the new coefficients
-        domains.append(_served_rows(served.with_(reader="trained"), embedder, threshold_gold))
-    thresholds = sorted({round(p, 4) for d in domains for p, _, _ in d} | {1.0})
-
-    def f1_at(t: float) -> float:  # the mean over domains of each domain's F1 at t
-        return float(np.mean([np.mean([a if p >= t else n for p, a, n in d]) for d in domains]))
-
-    t_best = max(thresholds, key=lambda t: (f1_at(t), -t))
-    cal = Calibration(cal.coef, cal.intercept, t_best, cal.fitted_on)
+        style_rows["news"] = _served_rows(served.with_(reader="trained"), embedder, threshold_gold)
+        chosen_on["news"] = [str(g) for g in threshold_gold]
+    best_at = {style: best_threshold(style_rows[style]) for style in CORPUS_STYLES}
+    cal = Calibration(cal.coef, cal.intercept, {s: m.threshold for s, m in best_at.items()}, cal.fitted_on)
     record = _write(out, cal, {
-        "dev_f1_at_threshold": round(float(np.mean([a if p >= t_best else n for p, a, n in domains[0]])), 4),
-        "threshold_chosen_on": ["dev"] + [str(g) for g in threshold_gold or []],
-        "mean_f1_at_threshold": round(f1_at(t_best), 4), "candidates": len(rows),
-        "top_k": settings.top_k, "reader_passages": settings.reader_passages, "right_share": round(float(y.mean()), 4),
-        "reader_confident_served": served.reader_confident,
+        "threshold_chosen_on": chosen_on,
+        "f1_at_threshold": {style: round(m.f1, 4) for style, m in best_at.items()},
+        "candidates": len(rows), "top_k": settings.top_k, "reader_passages": settings.reader_passages,
+        "right_share": round(float(y.mean()), 4), "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record
 
@@ -118,12 +119,14 @@ def previous_threshold_gold(model_dir: Path) -> list[Path]:
         chosen = json.loads(path.read_text(encoding="utf-8")).get("threshold_chosen_on", [])
     except ValueError:
         return []
+    if isinstance(chosen, dict):  # per corpus style; before styles, one list for the one threshold
+        chosen = chosen.get("news", [])
     return [Path(g) for g in chosen if g != "dev"]
 
 
-def _served_rows(settings: Settings, embedder: Embedder, golds: list[Path]) -> list[tuple[float, float, float]]:
-    """(confidence, F1 if answered, F1 if abstained) of every question of news gold sets, asked of the
-    served corpus at threshold 0, through the same asker `qa eval` uses."""
+def _served_rows(settings: Settings, embedder: Embedder, golds: list[Path]) -> list[Scored]:
+    """Every question of news gold sets, asked of the served corpus at threshold 0 and scored as `qa eval`
+    scores it (through the same asker)."""
     from qa.engine import Engine
     from qa.evaluate import engine_asker, score_question
     from qa.gold import read_gold
@@ -133,8 +136,7 @@ def _served_rows(settings: Settings, embedder: Embedder, golds: list[Path]) -> l
     out = []
     for path in golds:
         for q in read_gold(path).questions:
-            row = score_question(q, ask(q, settings.top_k), 0.0, None)
-            out.append((row.confidence if row.offered else 0.0, row.f1_if_answered, row.f1_if_abstained))
+            out.append(score_question(q, ask(q, settings.top_k), 0.0, None).scored())
     return out
 
 

@@ -83,7 +83,10 @@ class ReadSpan:
 class Reader(Protocol):
     name: str
     index: IndexData
-    default_threshold: float  # calibrated abstention threshold for this reader's confidence
+
+    def threshold_for(self, style: str) -> float:
+        """The calibrated abstention threshold of this reader's confidence on a corpus of `style`."""
+        ...
 
     def read(self, question: Question, hits: list[Hit], query_vector: np.ndarray,
              every_passage: bool = False) -> list[ReadSpan]:  # fmt: skip

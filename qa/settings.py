@@ -11,6 +11,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
 READER_PRECISIONS = ("auto", "fp32", "bf16")  # QA_READER_PRECISION choices (qa/span_reader.py)
+# QA_CORPUS_STYLE choices: which of the trained reader's calibrated thresholds serves (qa/reader_calibration.py)
+CORPUS_STYLES = ("news", "encyclopaedia")
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
 
@@ -35,7 +37,10 @@ class Settings:
     # QA_READER_PRECISION: the trained reader's arithmetic: bf16 (faster where the CPU multiplies bfloat16
     # natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
     reader_precision: str = "auto"
-    # QA_ABSTAIN_THRESHOLD: below this confidence, abstain; unset: the reader's own calibrated threshold
+    # QA_CORPUS_STYLE: what the articles are like, news or encyclopaedia: picks the trained reader's threshold
+    # calibrated on that kind of text (its confidence runs lower on news; the rule reader has one threshold)
+    corpus_style: str = "news"
+    # QA_ABSTAIN_THRESHOLD: below this confidence, abstain; unset: the reader's calibrated one for the style
     abstain_threshold: float | None = None
     prompts_dir: Path = ROOT / "prompts"  # QA_PROMPTS_DIR: reply templates
     auto_build: bool = True  # QA_AUTO_BUILD: build/refresh the index at server start
@@ -87,6 +92,8 @@ class Settings:
         if s.reader_precision not in READER_PRECISIONS:
             choices = ", ".join(READER_PRECISIONS)
             raise ValueError(f"reader_precision must be one of {choices}, not {s.reader_precision!r}")
+        if s.corpus_style not in CORPUS_STYLES:
+            raise ValueError(f"corpus_style must be one of {', '.join(CORPUS_STYLES)}, not {s.corpus_style!r}")
         if s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
         if not 0.0 <= s.reader_confident <= 1.0:

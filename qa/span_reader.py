@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from index.store import IndexData
 from index.tracing import trace_encoder
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
+from qa.settings import CORPUS_STYLES
 from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,18 +57,21 @@ class PassageSpan:
 
 @dataclass(frozen=True)
 class Calibration:
-    """P(answer is right) = sigmoid(intercept + coef · features); `threshold` maximised F1 on the data it
-    was fitted on (held-out articles, never the reported evaluation sets)."""
+    """P(answer is right) = sigmoid(intercept + coef · features), and the threshold below which to abstain for
+    each corpus style (QA_CORPUS_STYLE): the best F1 on held-out data of that style, never on the reported
+    evaluation sets (`qa reader calibrate`). One threshold serves every style in files calibrated before
+    styles existed."""
 
     coef: tuple[float, ...]
     intercept: float
-    threshold: float
+    thresholds: Mapping[str, float]  # corpus style -> threshold
     fitted_on: str = ""
 
     @classmethod
     def default(cls) -> Calibration:
         # Before calibration: the margin alone, 0.5 where the best span and "no answer" tie.
-        return cls(coef=(1.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.5, fitted_on="uncalibrated")
+        return cls(coef=(1.0, 0.0, 0.0, 0.0), intercept=0.0, thresholds=dict.fromkeys(CORPUS_STYLES, 0.5),
+                   fitted_on="uncalibrated")  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> Calibration:
@@ -75,7 +79,11 @@ class Calibration:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if list(raw["features"]) != list(FEATURES) or len(raw["coef"]) != len(FEATURES):
                 raise ValueError(f"features must be {list(FEATURES)}")
-            return cls(tuple(float(c) for c in raw["coef"]), float(raw["intercept"]), float(raw["threshold"]),
+            given = raw["thresholds"] if "thresholds" in raw else dict.fromkeys(CORPUS_STYLES, raw["threshold"])
+            thresholds = {style: float(given[style]) for style in CORPUS_STYLES}
+            if not all(0.0 <= t <= 1.0 for t in thresholds.values()):
+                raise ValueError("thresholds must be between 0 and 1")
+            return cls(tuple(float(c) for c in raw["coef"]), float(raw["intercept"]), thresholds,
                        str(raw.get("fitted_on", "")))  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ReaderLoadError(
@@ -88,7 +96,7 @@ class Calibration:
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(FEATURES), "coef": list(self.coef), "intercept": self.intercept,
-                "threshold": self.threshold, "fitted_on": self.fitted_on}  # fmt: skip
+                "thresholds": dict(self.thresholds), "fitted_on": self.fitted_on}  # fmt: skip
 
 
 def span_features(span: PassageSpan, hit: Hit) -> tuple[float, float, float, float]:
@@ -232,13 +240,15 @@ class SpanReader:
         self.model = model or SpanModel(model_dir, threads or _default_threads(), precision)
         cal = model_dir / "calibration.json"
         self.calibration = Calibration.load(cal) if cal.is_file() else Calibration.default()
-        self.default_threshold = self.calibration.threshold
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
         # Below this confidence in the first passage it reads the others too (1, the default here: always
         # all, in one call; the service passes QA_READER_CONFIDENT, 0.5 by default)
         self.confident = confident
         self._model_dir = model_dir
+
+    def threshold_for(self, style: str) -> float:
+        return self.calibration.thresholds[style]
 
     def with_index(self, index: IndexData, retriever: Retriever | None = None) -> SpanReader:
         return SpanReader(self._model_dir, index, model=self.model, passages=self.passages, confident=self.confident)

@@ -179,6 +179,7 @@ class EngineHolder:
             "index_type": idx.manifest.get("index_type"),
             "reader": engine.reader.name,
             "abstain_threshold": engine.threshold,
+            "corpus_style": engine.settings.corpus_style,  # which calibrated threshold serves (QA_CORPUS_STYLE)
             "load_seconds": self.load_seconds,
             "pid": os.getpid(),  # tells the workers behind one port apart (QA_WORKERS)
         }

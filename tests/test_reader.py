@@ -214,10 +214,57 @@ def test_unknown_reader_is_a_clear_settings_error() -> None:
         Settings.from_env(env={"QA_READER": "magic"})
 
 
-def test_threshold_defaults_to_the_readers_calibrated_one(engine) -> None:
+def test_threshold_defaults_to_the_readers_calibrated_one_for_the_corpus_style(engine) -> None:
+    from qa.engine import Engine
+
     cal = json.loads((MODEL_DIR / "calibration.json").read_text())
-    assert engine.threshold == pytest.approx(cal["threshold"])
+    assert engine.settings.corpus_style == "news"  # the default corpus's style
+    assert engine.threshold == pytest.approx(cal["thresholds"]["news"])
+    wiki = Engine(engine.settings.with_(corpus_style="encyclopaedia"), engine.embedder, engine.index, engine.reader)
+    assert wiki.threshold == pytest.approx(cal["thresholds"]["encyclopaedia"])
     assert cal["fitted_on"] and "held-out" in cal["fitted_on"]
+    assert cal["threshold_chosen_on"]["encyclopaedia"] == ["dev"]  # each style's own development questions
+    assert cal["threshold_chosen_on"]["news"] == ["gold/seed.jsonl", "gold/heldout.jsonl"]
+
+
+def test_the_corpus_style_decides_whether_the_same_answer_is_given(tmp_path, settings, embedder) -> None:
+    from qa.engine import Engine
+
+    folder = _copy_model(tmp_path)
+    cal = json.loads((folder / "calibration.json").read_text())
+    cal["thresholds"] = {"news": 0.0, "encyclopaedia": 1.0}
+    (folder / "calibration.json").write_text(json.dumps(cal))
+    news = Engine.load(settings.with_(reader_model=folder), embedder=embedder, build=False)
+    wiki = Engine(news.settings.with_(corpus_style="encyclopaedia"), embedder, news.index, news.reader)
+    q = "Who is Balenciaga's creative director?"
+    answered, withheld = news.ask(q), wiki.ask(q)
+    assert not answered.abstained and answered.answer
+    assert withheld.abstained and withheld.confidence == pytest.approx(answered.confidence)
+    # an explicit threshold still overrides the style's
+    assert not Engine(wiki.settings.with_(abstain_threshold=0.0), embedder, news.index, news.reader).ask(q).abstained
+
+
+def test_calibration_files_from_before_corpus_styles_serve_one_threshold_to_every_style(tmp_path) -> None:
+    from qa.span_reader import Calibration, ReaderLoadError
+
+    path = tmp_path / "calibration.json"
+    old = {"features": ["margin", "score", "retrieval", "rank"], "coef": [1, 0, 0, 0], "intercept": 0, "threshold": 0.3}
+    path.write_text(json.dumps(old))
+    assert dict(Calibration.load(path).thresholds) == {"news": 0.3, "encyclopaedia": 0.3}
+    for thresholds, problem in (({"news": 0.2}, "encyclopaedia"), ({"news": 0.2, "encyclopaedia": 1.5}, "between")):
+        path.write_text(json.dumps({**old, "thresholds": thresholds}))
+        with pytest.raises(ReaderLoadError, match=f"unreadable .*{problem}"):
+            Calibration.load(path)
+
+
+def test_unknown_corpus_style_is_a_clear_error(settings) -> None:
+    from qa.settings import Settings
+
+    with pytest.raises(ValueError, match="corpus_style must be one of news, encyclopaedia, not 'magazine'"):
+        Settings.from_env(env={"QA_CORPUS_STYLE": "magazine"})
+    proc = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "Who?", "--corpus-style", "magazine"],
+                          cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and "invalid choice: 'magazine'" in proc.stderr
 
 
 # -- loading errors ------------------------------------------------------------------------------------------
@@ -620,3 +667,6 @@ def test_recalibrating_keeps_the_gold_sets_the_threshold_was_chosen_on(tmp_path)
     assert previous_threshold_gold(tmp_path) == []  # no calibration yet: dev questions only
     (tmp_path / "calibration.json").write_text("{not json")
     assert previous_threshold_gold(tmp_path) == []
+    # calibrated before corpus styles: one list for the one threshold
+    (tmp_path / "calibration.json").write_text(json.dumps({"threshold_chosen_on": ["dev", "gold/seed.jsonl"]}))
+    assert previous_threshold_gold(tmp_path) == [Path("gold/seed.jsonl")]

@@ -35,6 +35,8 @@ def test_health_ready(client: httpx.Client) -> None:
     assert body["documents"] == 5
     assert body["chunks"] > 0 and body["sentences"] > body["chunks"] // 2
     assert body["model"]
+    assert body["corpus_style"] == "news"  # which of the reader's calibrated thresholds serves
+    assert 0 < body["abstain_threshold"] < 1
 
 
 def test_health_and_ask_answer_503_while_loading(live_server) -> None:
