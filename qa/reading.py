@@ -107,7 +107,8 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
     from qa.span_reader import SpanReader
 
     return SpanReader(settings.reader_model, index, threads=settings.reader_threads, passages=settings.reader_passages,
-                      precision=settings.reader_precision, confident=settings.reader_confident)  # fmt: skip
+                      precision=settings.reader_precision, confident=settings.reader_confident,
+                      runtime=settings.reader_runtime)  # fmt: skip
 
 
 def sentences_covering(index: IndexData, chunk_id: int, start: int, end: int) -> tuple[int, int]:

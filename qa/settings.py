@@ -11,6 +11,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
 READER_PRECISIONS = ("auto", "fp32", "bf16")  # QA_READER_PRECISION choices (qa/span_reader.py)
+READER_RUNTIMES = ("onnx", "torch")  # QA_READER_RUNTIME choices (qa/span_reader.py, qa/reader_export.py)
 # QA_CORPUS_STYLE choices: which of the trained reader's calibrated thresholds serves (qa/reader_calibration.py)
 CORPUS_STYLES = ("news", "encyclopaedia")
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
@@ -34,8 +35,11 @@ class Settings:
     # of that one reaches this confidence (1: always reads them all, in one model call)
     reader_confident: float = 0.5
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: up to 4)
-    # QA_READER_PRECISION: the trained reader's arithmetic: bf16 (faster where the CPU multiplies bfloat16
-    # natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
+    # QA_READER_RUNTIME: onnx (int8 with ONNX Runtime, an export of the shipped weights made once and cached;
+    # the fastest here, F1 within noise) or torch (the fp16 weights in QA_READER_PRECISION)
+    reader_runtime: str = "onnx"
+    # QA_READER_PRECISION: with torch, the trained reader's arithmetic: bf16 (faster where the CPU multiplies
+    # bfloat16 natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
     reader_precision: str = "auto"
     # QA_CORPUS_STYLE: what the articles are like, news or encyclopaedia: picks the trained reader's threshold
     # calibrated on that kind of text (its confidence runs lower on news; the rule reader has one threshold)
@@ -94,6 +98,8 @@ class Settings:
             raise ValueError(f"reader_precision must be one of {choices}, not {s.reader_precision!r}")
         if s.corpus_style not in CORPUS_STYLES:
             raise ValueError(f"corpus_style must be one of {', '.join(CORPUS_STYLES)}, not {s.corpus_style!r}")
+        if s.reader_runtime not in READER_RUNTIMES:
+            raise ValueError(f"reader_runtime must be one of {', '.join(READER_RUNTIMES)}, not {s.reader_runtime!r}")
         if s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
         if not 0.0 <= s.reader_confident <= 1.0:

@@ -526,6 +526,58 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
 
 
+def test_the_service_reads_in_int8_from_an_export_of_the_shipped_weights_made_once(tmp_path, monkeypatch) -> None:
+    import qa.reader_export
+    from qa.settings import Settings
+    from qa.span_reader import SpanModel
+
+    assert Settings.from_env(env={}).reader_runtime == "onnx"  # the default: the fastest here (BENCHMARKS.md)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(qa.reader_export, "CACHE_DIR", cache)
+    first = SpanModel(MODEL_DIR, runtime="onnx")
+    assert (first.runtime, first.precision) == ("onnx", "int8")
+    files = list(cache.glob("*/model.onnx"))
+    assert len(files) == 1 and list(cache.iterdir()) == [files[0].parent]  # one export, no temporary left
+    stamp = files[0].stat().st_mtime_ns
+    again = SpanModel(MODEL_DIR, runtime="onnx")
+    assert list(cache.glob("*/model.onnx")) == files and files[0].stat().st_mtime_ns == stamp  # reused
+    passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
+    best = again.read("Who did the company sue?", [passage])[0]
+    assert passage[best.start : best.end] == "Nicholas Des Jardi"
+    # other weights, another export: a changed model is never read from a stale one
+    folder = _copy_model(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "note": "another model"}))
+    SpanModel(folder, runtime="onnx")
+    assert len(list(cache.glob("*/model.onnx"))) == 2
+
+
+def test_damaged_weights_or_an_unwritable_cache_are_clear_errors_with_the_onnx_runtime(tmp_path, monkeypatch) -> None:
+    import qa.reader_export
+    from qa.span_reader import ReaderLoadError, SpanModel
+
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(qa.reader_export, "CACHE_DIR", cache)
+    folder = _copy_model(tmp_path, skip=("model.safetensors",))
+    good = (MODEL_DIR / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(good[: len(good) // 3])
+    with pytest.raises(ReaderLoadError, match="damaged"):
+        SpanModel(folder, runtime="onnx")
+    assert not cache.exists()  # nothing exported from damaged weights
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(qa.reader_export, "CACHE_DIR", blocked)
+    with pytest.raises(ReaderLoadError, match="cannot write the int8 reader cache .*QA_READER_RUNTIME=torch"):
+        SpanModel(MODEL_DIR, runtime="onnx")
+
+
+def test_unknown_reader_runtime_is_a_clear_error() -> None:
+    from qa.settings import Settings
+
+    with pytest.raises(ValueError, match="reader_runtime must be one of onnx, torch, not 'tensorrt'"):
+        Settings.from_env(env={"QA_READER_RUNTIME": "tensorrt"})
+
+
 def test_merging_a_reader_with_itself_gives_the_same_reader(tmp_path) -> None:
     from safetensors.torch import load_file
 
