@@ -27,12 +27,13 @@ SHARED_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab
 
 
 def export_model(model: Any, out: Path) -> None:
-    """A torch BertForQuestionAnswering (fp32, eval mode) -> an int8 ONNX file at `out`."""
+    """A torch BertForQuestionAnswering (fp32, eval mode) -> an int8 ONNX file at `out` (its fp32 step beside it,
+    then removed)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
+    fp32 = out.with_name(out.stem + ".fp32.onnx")
+    try:
         ids = torch.ones((2, 16), dtype=torch.long)
         torch.onnx.export(
             model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
@@ -43,6 +44,8 @@ def export_model(model: Any, out: Path) -> None:
             opset_version=17, dynamo=False,
         )  # fmt: skip
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        fp32.unlink(missing_ok=True)
 
 
 def export_onnx(src: Path, dst: Path) -> Path:
@@ -64,30 +67,35 @@ def cached_int8(model_dir: Path, load_model: Callable[[], Any], cache_dir: Path 
     from qa.span_reader import ReaderLoadError
 
     cache_dir = cache_dir or CACHE_DIR
-    digest = hashlib.sha256(RECIPE.encode())
-    for name in ("model.safetensors", "config.json"):
-        with open(model_dir / name, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+    try:
+        digest = hashlib.sha256(RECIPE.encode())
+        for name in ("model.safetensors", "config.json"):
+            with open(model_dir / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as exc:
+        raise ReaderLoadError(f"reader weights in {model_dir} cannot be read: {exc}") from exc
     final = cache_dir / digest.hexdigest()[:16]
     if (final / "model.onnx").is_file():
         return final / "model.onnx"
     model = load_model()  # checks the weights first: damaged ones are the caller's clear error, not an export's
     print(f"reader: exporting {model_dir} to int8 ONNX once (about 20 s; cached in {final})", file=sys.stderr)
+    tmp: Path | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_dir))
+        export_model(model, tmp / "model.onnx")
         try:
-            export_model(model, tmp / "model.onnx")
             os.replace(tmp, final)
         except OSError:
             if not (final / "model.onnx").is_file():  # not another process's export published first
                 raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    except OSError as exc:
+    except Exception as exc:  # the export's own failures too (torch.onnx, quantisation), each one clear line
         raise ReaderLoadError(
-            f"cannot write the int8 reader cache in {cache_dir} ({exc}); free the space or the permission, or set "
-            "QA_READER_RUNTIME=torch"
+            f"cannot make the int8 reader in {cache_dir} ({type(exc).__name__}: {exc}); free the space or the "
+            "permission, or set QA_READER_RUNTIME=torch"
         ) from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return final / "model.onnx"

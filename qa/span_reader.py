@@ -3,8 +3,10 @@ retrieved chunks in one batched call and scores every span by its start and end 
 window's "no answer" ([CLS]) score. A logistic calibration (fitted by `qa reader calibrate` on questions
 the model was not trained on) turns those scores and the retrieval score into the answer's confidence.
 
-The weights are one file in the model folder: `model.onnx` (int8, run with ONNX Runtime) or
-`model.safetensors` (run with torch), beside `config.json`, the tokenizer files and `calibration.json`.
+The weights are one file in the model folder, beside `config.json`, the tokenizer files and
+`calibration.json`: `model.safetensors` (fp16), read in int8 with ONNX Runtime from an export made once and
+cached (QA_READER_RUNTIME=onnx, qa/reader_export.py) or with torch (QA_READER_RUNTIME=torch); or `model.onnx`
+(an int8 export, `qa reader export`), read with ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ class SpanModel:
                  runtime: str = "torch") -> None:  # fmt: skip
         """`runtime`: "onnx" reads with ONNX Runtime in int8: the folder's model.onnx, else an int8 export of
         its model.safetensors made once and cached (qa/reader_export.py); "torch" reads model.safetensors in
-        `precision`. A folder that holds only model.onnx is read with ONNX Runtime either way."""
+        `precision`. A folder holding model.onnx (`qa reader export`) is read with ONNX Runtime either way."""
         self.model_dir = model_dir
         if not model_dir.is_dir():
             raise ReaderLoadError(

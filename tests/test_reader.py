@@ -512,7 +512,6 @@ def test_cli_ask_answers_with_the_trained_reader(settings) -> None:
 
 
 def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
-    pytest.importorskip("onnxruntime")
     from qa.reader_export import export_onnx
     from qa.span_reader import SpanModel
 
@@ -526,7 +525,9 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
 
 
-def test_the_service_reads_in_int8_from_an_export_of_the_shipped_weights_made_once(tmp_path, monkeypatch) -> None:
+def test_the_service_reads_in_int8_from_an_export_of_the_shipped_weights_made_once(
+    tmp_path, monkeypatch, capfd
+) -> None:
     import qa.reader_export
     from qa.settings import Settings
     from qa.span_reader import SpanModel
@@ -538,18 +539,20 @@ def test_the_service_reads_in_int8_from_an_export_of_the_shipped_weights_made_on
     assert (first.runtime, first.precision) == ("onnx", "int8")
     files = list(cache.glob("*/model.onnx"))
     assert len(files) == 1 and list(cache.iterdir()) == [files[0].parent]  # one export, no temporary left
-    stamp = files[0].stat().st_mtime_ns
+    assert list(files[0].parent.iterdir()) == files  # its fp32 step removed
+    assert "exporting" in capfd.readouterr().err  # says what it is doing on the first start
     again = SpanModel(MODEL_DIR, runtime="onnx")
-    assert list(cache.glob("*/model.onnx")) == files and files[0].stat().st_mtime_ns == stamp  # reused
+    assert "exporting" not in capfd.readouterr().err and list(cache.glob("*/model.onnx")) == files  # reused
     passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
     best = again.read("Who did the company sue?", [passage])[0]
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
-    # other weights, another export: a changed model is never read from a stale one
+    # other weights (one byte of a tensor's data changed), another export: never a stale one
     folder = _copy_model(tmp_path)
-    config = json.loads((folder / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**config, "note": "another model"}))
+    weights = bytearray((folder / "model.safetensors").read_bytes())
+    weights[-3] ^= 1
+    (folder / "model.safetensors").write_bytes(bytes(weights))
     SpanModel(folder, runtime="onnx")
-    assert len(list(cache.glob("*/model.onnx"))) == 2
+    assert "exporting" in capfd.readouterr().err and len(list(cache.glob("*/model.onnx"))) == 2
 
 
 def test_damaged_weights_or_an_unwritable_cache_are_clear_errors_with_the_onnx_runtime(tmp_path, monkeypatch) -> None:
@@ -567,7 +570,7 @@ def test_damaged_weights_or_an_unwritable_cache_are_clear_errors_with_the_onnx_r
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     monkeypatch.setattr(qa.reader_export, "CACHE_DIR", blocked)
-    with pytest.raises(ReaderLoadError, match="cannot write the int8 reader cache .*QA_READER_RUNTIME=torch"):
+    with pytest.raises(ReaderLoadError, match="cannot make the int8 reader in .*QA_READER_RUNTIME=torch"):
         SpanModel(MODEL_DIR, runtime="onnx")
 
 
