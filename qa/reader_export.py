@@ -61,12 +61,12 @@ def export_onnx(src: Path, dst: Path) -> Path:
     return dst / "model.onnx"
 
 
-def cached_int8(model_dir: Path, load_model: Callable[[], Any], cache_dir: Path | None = None) -> Path:
+def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
     """The int8 ONNX file of the folder's model.safetensors: from the cache, else exported once (about 20 s on
     2 cores) and published atomically, so concurrent starts never read half a file."""
     from qa.span_reader import ReaderLoadError
 
-    cache_dir = cache_dir or CACHE_DIR
+    cache_dir = CACHE_DIR  # read at call time: a test points it elsewhere
     try:
         digest = hashlib.sha256(RECIPE.encode())
         for name in ("model.safetensors", "config.json"):

@@ -179,7 +179,6 @@ class SpanModel:
         model = load_reader_weights(self.model_dir)
         if self.precision == "bf16":
             model.to(torch.bfloat16)
-        model.eval()
         graph = trace_encoder(model)
         self.traced = graph is not None
 
