@@ -32,8 +32,9 @@ class Settings:
     reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
     # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
-    # of that one reaches this confidence (1: always reads them all, in one model call)
-    reader_confident: float = 0.5
+    # of that one reaches this confidence (1: always reads them all, in one model call); 0.3 chosen for the int8
+    # reader on the development sets (benchmarks/reader_cascade.py)
+    reader_confident: float = 0.3
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: up to 4)
     # QA_READER_RUNTIME: onnx (int8 with ONNX Runtime, an export of the shipped weights made once and cached;
     # the fastest here, F1 within noise) or torch (the fp16 weights in QA_READER_PRECISION)

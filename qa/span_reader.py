@@ -242,7 +242,7 @@ class SpanReader:
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
         # Below this confidence in the first passage it reads the others too (1, the default here: always
-        # all, in one call; the service passes QA_READER_CONFIDENT, 0.5 by default)
+        # all, in one call; the service passes QA_READER_CONFIDENT, 0.3 by default)
         self.confident = confident
         self._model_dir = model_dir
 
