@@ -62,7 +62,7 @@ def export_onnx(src: Path, dst: Path) -> Path:
 
 
 def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
-    """The int8 ONNX file of the folder's model.safetensors: from the cache, else exported once (about 20 s on
+    """The int8 ONNX file of the folder's model.safetensors: from the cache, else exported once (7.4 s on
     2 cores) and published atomically, so concurrent starts never read half a file."""
     from qa.span_reader import ReaderLoadError
 
@@ -79,7 +79,7 @@ def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
     if (final / "model.onnx").is_file():
         return final / "model.onnx"
     model = load_model()  # checks the weights first: damaged ones are the caller's clear error, not an export's
-    print(f"reader: exporting {model_dir} to int8 ONNX once (about 20 s; cached in {final})", file=sys.stderr)
+    print(f"reader: exporting {model_dir} to int8 ONNX once (seconds; cached in {final})", file=sys.stderr)
     tmp: Path | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
