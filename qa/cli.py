@@ -230,10 +230,10 @@ def _reader(ns: argparse.Namespace) -> int:
 def _index_build(ns: argparse.Namespace) -> int:
     from index.build import build_index
     from index.chunking import ChunkingConfig
-    from index.embedding import Embedder
+    from qa.engine import load_embedder
 
     settings = _settings(ns, index_dir=ns.out) if ns.out else _settings(ns)
-    embedder = Embedder(settings.model_path, settings.device)
+    embedder = load_embedder(settings)
     config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
     if settings.build_engine == "ray":
         from index.build_ray import build_index_ray

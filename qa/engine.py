@@ -30,6 +30,12 @@ _PAST = re.compile(
 _RECENCY_MARGIN = 0.08  # candidates this close to the best are a tie that the newer source breaks
 
 
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedding model the settings name, on their device and runtime (QA_MODEL_PATH, QA_DEVICE,
+    QA_EMBED_RUNTIME)."""
+    return Embedder(settings.model_path, settings.device, runtime=settings.embed_runtime)
+
+
 def refresh_for(settings: Settings, embedder: Embedder, progress: bool = False) -> None:
     """Build or refresh the settings' index from their corpus (what a server does before it serves)."""
     report = refresh_index(  # on a read-only folder: serves the index there, unrefreshed
@@ -81,7 +87,7 @@ class Engine:
         progress: bool = False,
     ) -> Engine:
         """Load the model and the index (building or refreshing it from the corpus first when `build`)."""
-        embedder = embedder or Embedder(settings.model_path, settings.device)
+        embedder = embedder or load_embedder(settings)
         if settings.auto_build if build is None else build:
             refresh_for(settings, embedder, progress)
         index = load_index(settings.index_dir, expect_model_id=embedder.model_id, expect_dimension=embedder.dimension)

@@ -35,7 +35,7 @@ def calibrate(
 ) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    from qa.engine import Engine
+    from qa.engine import Engine, load_embedder
     from qa.gold import read_gold, write_squad_corpus
     from qa.reader_training import TrainConfig, load_examples, split_dev, write_dev_squad
     from qa.reading import analyse_question
@@ -55,7 +55,7 @@ def calibrate(
     gold = read_gold(work_dir / "dev-squad.json")
     write_squad_corpus(gold, work_dir / "corpus")
     served = settings
-    embedder = Embedder(settings.model_path, settings.device)
+    embedder = load_embedder(settings)
     settings = settings.with_(corpus_dir=work_dir / "corpus", index_dir=work_dir / "index", reader="trained")
     engine = Engine.load(settings, embedder=embedder, build=True, progress=progress)
     reader = engine.reader

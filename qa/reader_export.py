@@ -2,22 +2,23 @@
 
 Two uses of one recipe: `qa reader export` writes an int8 model folder to ship or compare; the service
 (QA_READER_RUNTIME=onnx, the default) makes the same export of the shipped fp16 safetensors once and keeps it
-in a cache keyed by the weights' hash (`var/reader-int8/`), so the repository holds one weights file and a
-changed model is never read from a stale export. Measured on 2 CPU cores (BENCHMARKS.md, "Speed"): the
-reader 26-28 ms a question against 37 in torch bf16, F1 within noise on every set. Per-channel scales, because
-one scale per tensor cost F1 (0.533 against 0.566 given the paragraph, an earlier measurement).
+in a cache keyed by the weights' hash (`var/reader-int8/`, index/onnx_export.py), so the repository holds one
+weights file and a changed model is never read from a stale export. Measured on 2 CPU cores (BENCHMARKS.md,
+"Speed"): the reader 26-28 ms a question against 37 in torch bf16, F1 within noise on every set. Per-channel
+scales, because one scale per tensor cost F1 (0.533 against 0.566 given the paragraph, an earlier measurement).
+Not fused by ONNX Runtime's transformer optimiser, as the embedding is: tried on 2026-12-06, its model calls
+took 17 against 19.5 ms but a served question only 0.3-1.4 ms less, and its int8 rounding flipped answers
+(BENCHMARKS.md, "The question embedding in ONNX Runtime; a fused reader tried").
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from index.onnx_export import ExportError, cached_export, weights_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / "var" / "reader-int8"
@@ -63,39 +64,18 @@ def export_onnx(src: Path, dst: Path) -> Path:
 
 def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
     """The int8 ONNX file of the folder's model.safetensors: from the cache, else exported once (7.4 s on
-    2 cores) and published atomically, so concurrent starts never read half a file."""
+    2 cores) and published atomically."""
     from qa.span_reader import ReaderLoadError
 
-    cache_dir = CACHE_DIR  # read at call time: a test points it elsewhere
     try:
-        digest = hashlib.sha256(RECIPE.encode())
-        for name in ("model.safetensors", "config.json"):
-            with open(model_dir / name, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+        key = weights_digest([model_dir / "model.safetensors", model_dir / "config.json"], RECIPE)
     except OSError as exc:
         raise ReaderLoadError(f"reader weights in {model_dir} cannot be read: {exc}") from exc
-    final = cache_dir / digest.hexdigest()[:16]
-    if (final / "model.onnx").is_file():
-        return final / "model.onnx"
+    cache_dir = CACHE_DIR  # read at call time: a test points it elsewhere
+    if (cache_dir / key / "model.onnx").is_file():
+        return cache_dir / key / "model.onnx"
     model = load_model()  # checks the weights first: damaged ones are the caller's clear error, not an export's
-    print(f"reader: exporting {model_dir} to int8 ONNX once (seconds; cached in {final})", file=sys.stderr)
-    tmp: Path | None = None
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_dir))
-        export_model(model, tmp / "model.onnx")
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if not (final / "model.onnx").is_file():  # not another process's export published first
-                raise
-    except Exception as exc:  # the export's own failures too (torch.onnx, quantisation), each one clear line
-        raise ReaderLoadError(
-            f"cannot make the int8 reader in {cache_dir} ({type(exc).__name__}: {exc}); free the space or the "
-            "permission, or set QA_READER_RUNTIME=torch"
-        ) from exc
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final / "model.onnx"
+        return cached_export(cache_dir, key, lambda out: export_model(model, out), f"the reader {model_dir} in int8")
+    except ExportError as exc:
+        raise ReaderLoadError(f"{exc}; free the space or the permission, or set QA_READER_RUNTIME=torch") from exc

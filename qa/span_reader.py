@@ -150,16 +150,10 @@ class SpanModel:
 
     # -- weights ------------------------------------------------------------------------------------------
     def _load_onnx(self, path: Path, threads: int | None) -> Any:
-        import onnxruntime as ort
+        from index.onnx_export import cpu_session
 
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        # Idle ORT threads otherwise spin for a while after each call and take the cores the question
-        # embedding (torch) needs next: measured 12.4 against 8.6 ms per embedding, 8-client HTTP throughput up.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            session = cpu_session(path, threads)
         except Exception as exc:
             raise ReaderLoadError(f"reader weights {path} are damaged or not an ONNX model: {exc}") from exc
         names = {i.name for i in session.get_inputs()}

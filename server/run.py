@@ -127,14 +127,13 @@ def _print_addresses(settings: Settings) -> None:
 def prepare_index(settings: Settings) -> None:
     """Build or refresh the index with a progress display, as Engine.load does before `qa serve` serves,
     then check it is usable (so an absent or broken index fails before the port opens)."""
-    from index.embedding import Embedder
     from index.store import check_index
-    from qa.engine import refresh_for
+    from qa.engine import load_embedder, refresh_for
 
     try:
         if settings.auto_build:
             print(f"Building or refreshing the index at {settings.index_dir} ...", file=sys.stderr)
-            refresh_for(settings, Embedder(settings.model_path, settings.device), progress=True)
+            refresh_for(settings, load_embedder(settings), progress=True)
         check_index(settings.index_dir)
     except (ValueError, OSError, RuntimeError) as exc:
         raise RuntimeError(str(exc)) from None  # what `qa` reports, in an exception that pickles back whole

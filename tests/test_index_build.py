@@ -313,27 +313,62 @@ def test_approximate_index_finds_the_same_top_chunk_as_flat(
     assert [flat.chunks[i].text for i in flat_top[:, 0]] == [approx.chunks[i].text for i in approx_top[:, 0]]
 
 
-def test_embedder_gives_the_vectors_sentence_transformers_gives(embedder: Embedder) -> None:
-    """The embedding runs the model as a TorchScript graph (index/tracing.py) behind sentence-transformers'
-    own tokenizer and pooling: the vectors must be what `SentenceTransformer.encode` returns, for a lone
-    question and for a padded batch of texts of very different lengths."""
-    assert embedder.traced
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_embedder_gives_the_vectors_sentence_transformers_gives(embedder: Embedder, runtime: str) -> None:
+    """The embedding runs the model as an ONNX Runtime graph (the default) or a TorchScript graph behind
+    sentence-transformers' own tokenizer and pooling: the vectors must be what `SentenceTransformer.encode`
+    returns, for a lone question and for a padded batch of texts of very different lengths."""
+    ours_model = embedder if runtime == "onnx" else Embedder(runtime="torch")
+    assert ours_model.runtime == {"onnx": "onnx", "torch": "torchscript"}[runtime]
     texts = ["Who owns Balenciaga?", "  spaces around  ", "Kering " * 300, "x"]
     for batch in (texts[:1], texts):
-        ours = embedder.encode(batch)
+        ours = ours_model.encode(batch)
         theirs = embedder.model.encode(batch, normalize_embeddings=True, convert_to_numpy=True)
         assert ours.dtype == np.float32 and ours.shape == (len(batch), embedder.dimension)
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 
-def test_embedder_without_its_traced_graph_gives_the_same_vectors(embedder: Embedder, monkeypatch) -> None:
+def test_embedder_without_its_fast_graphs_gives_the_same_vectors(embedder: Embedder, monkeypatch) -> None:
     import index.embedding
 
     monkeypatch.setattr(index.embedding, "trace_encoder", lambda model: None)
-    eager = Embedder()
-    assert not eager.traced
+    eager = Embedder(runtime="torch")
+    assert eager.runtime == "eager"
     texts = ["Who owns Balenciaga?", "Kering " * 300]
     np.testing.assert_allclose(eager.encode(texts), embedder.encode(texts), atol=1e-5)
+
+
+def test_the_onnx_embedding_is_exported_once_and_an_unwritable_cache_falls_back_to_torch(
+    embedder: Embedder, tmp_path, monkeypatch, capfd, caplog: pytest.LogCaptureFixture
+) -> None:
+    import index.embedding
+
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(index.embedding, "CACHE_DIR", cache)
+    first = Embedder()
+    assert first.runtime == "onnx" and "exporting the embedding model" in capfd.readouterr().err
+    files = list(cache.glob("*/model.onnx"))
+    assert len(files) == 1 and list(cache.iterdir()) == [files[0].parent]  # published whole, no temporary left
+    again = Embedder()
+    assert again.runtime == "onnx" and "exporting" not in capfd.readouterr().err  # read from the cache
+    texts = ["Who owns Balenciaga?", "Kering " * 300]
+    np.testing.assert_allclose(again.encode(texts), embedder.encode(texts), atol=1e-5)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(index.embedding, "CACHE_DIR", blocked)
+    with caplog.at_level("WARNING"):
+        fallback = Embedder()
+    assert fallback.runtime == "torchscript" and "torch is used, the vectors are the same" in caplog.text
+    np.testing.assert_allclose(fallback.encode(texts), embedder.encode(texts), atol=1e-5)
+
+
+def test_unknown_embedding_runtime_is_a_clear_error() -> None:
+    from qa.settings import Settings
+
+    with pytest.raises(ValueError, match="embed_runtime must be one of onnx, torch, not 'tvm'"):
+        Settings.from_env(env={"QA_EMBED_RUNTIME": "tvm"})
+    with pytest.raises(ValueError, match="embedding runtime must be one of onnx, torch"):
+        Embedder(runtime="tvm")
 
 
 def test_a_model_that_cannot_be_traced_runs_eagerly_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -570,7 +570,7 @@ def test_damaged_weights_or_an_unwritable_cache_are_clear_errors_with_the_onnx_r
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     monkeypatch.setattr(qa.reader_export, "CACHE_DIR", blocked)
-    with pytest.raises(ReaderLoadError, match="cannot make the int8 reader in .*QA_READER_RUNTIME=torch"):
+    with pytest.raises(ReaderLoadError, match="cannot export the reader .* in int8 to .*QA_READER_RUNTIME=torch"):
         SpanModel(MODEL_DIR, runtime="onnx")
 
 
