@@ -44,11 +44,17 @@ class Embedder:
     """sentence-transformers model with normalised float32 output and call counters (for tests and stats)."""
 
     def __init__(
-        self, model_path: str | None = None, device: str = "cpu", batch_size: int = 64, runtime: str = "onnx"
+        self,
+        model_path: str | None = None,
+        device: str = "cpu",
+        batch_size: int = 64,
+        runtime: str = "onnx",
+        threads: int | None = None,
     ) -> None:
         """`runtime` (CPU only): "onnx" runs the transformer as a fused fp32 ONNX Runtime graph exported once
         and cached (index/onnx_export.py), "torch" as a TorchScript graph; either falls back, with a warning,
-        to the next (TorchScript, then sentence-transformers itself). The vectors are the same every way."""
+        to the next (TorchScript, then sentence-transformers itself). The vectors are the same every way.
+        `threads`: ONNX Runtime's threads (None: every core)."""
         from sentence_transformers import SentenceTransformer
 
         if runtime not in EMBED_RUNTIMES:
@@ -68,8 +74,9 @@ class Embedder:
         # The tokenizer is not thread-safe, and a server embeds queries and rebuilds its index in one process.
         # A long encode takes the lock per slice, so a query waits for one slice, never for a whole build.
         self._lock = threading.Lock()
+        self.threads = threads
         # "onnx", "torchscript" or "eager": what runs the transformer (stats and tests)
-        self.runtime, self._graph = _fast_transformer(self.model, Path(self.model_path), runtime, device)
+        self.runtime, self._graph = _fast_transformer(self.model, Path(self.model_path), runtime, device, threads)
 
     def encode(
         self,
@@ -143,7 +150,9 @@ class Embedder:
         return [n <= self.max_tokens for n in self.token_counts(texts)]
 
 
-def _fast_transformer(model: Any, model_dir: Path, runtime: str, device: str) -> tuple[str, Callable[..., Any] | None]:
+def _fast_transformer(
+    model: Any, model_dir: Path, runtime: str, device: str, threads: int | None
+) -> tuple[str, Callable[..., Any] | None]:
     """(what runs the transformer, the graph `_encode_traced` calls or None for sentence-transformers' own
     `encode`). A graph only where the pipeline is the plain transformer -> pooling (-> normalisation) that
     `_encode_traced` reproduces, with no prompt and no truncated dimension (which `encode` would apply)."""
@@ -151,7 +160,7 @@ def _fast_transformer(model: Any, model_dir: Path, runtime: str, device: str) ->
     if bert is None:
         return "eager", None
     if runtime == "onnx":
-        graph = _onnx_transformer(bert, model_dir)
+        graph = _onnx_transformer(bert, model_dir, threads)
         if graph is not None:
             return "onnx", graph
     graph = trace_encoder(bert)
@@ -178,7 +187,7 @@ def _plain_bert(model: Any) -> Any | None:
     return bert
 
 
-def _onnx_transformer(bert: Any, model_dir: Path) -> Callable[..., Any] | None:
+def _onnx_transformer(bert: Any, model_dir: Path, threads: int | None) -> Callable[..., Any] | None:
     """The transformer as a fused fp32 ONNX Runtime graph, from the cache or exported once; None (with a
     warning) where that fails: the vectors are the same from torch, only slower."""
     import torch
@@ -197,7 +206,7 @@ def _onnx_transformer(bert: Any, model_dir: Path) -> Callable[..., Any] | None:
         key = weights_digest([model_dir / "config.json", *weights[:1]], RECIPE)
         path = cached_export(CACHE_DIR, key, lambda out: export_fused(HiddenStates().eval(), out, ["hidden"]),
                              f"the embedding model {model_dir}")  # fmt: skip
-        session = cpu_session(path)
+        session = cpu_session(path, threads)
     except (OSError, ExportError) as exc:
         log.warning("embedding model not run with ONNX Runtime (%s); torch is used, the vectors are the same", exc)
         return None

@@ -19,7 +19,7 @@ from qa.errors import QuestionError
 from qa.filters import Filters
 from qa.reading import Reader, ReadSpan, analyse_question, make_reader
 from qa.retrieval import Retriever
-from qa.settings import Settings
+from qa.settings import Settings, model_threads
 from qa.templates import Templates
 
 _PAST = re.compile(
@@ -32,8 +32,9 @@ _RECENCY_MARGIN = 0.08  # candidates this close to the best are a tie that the n
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedding model the settings name, on their device and runtime (QA_MODEL_PATH, QA_DEVICE,
-    QA_EMBED_RUNTIME)."""
-    return Embedder(settings.model_path, settings.device, runtime=settings.embed_runtime)
+    QA_EMBED_RUNTIME), with the threads of one server process."""
+    return Embedder(settings.model_path, settings.device, runtime=settings.embed_runtime,
+                    threads=model_threads(settings.workers))  # fmt: skip
 
 
 def refresh_for(settings: Settings, embedder: Embedder, progress: bool = False) -> None:

@@ -104,9 +104,11 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
         from qa.rule_reader import RuleReader
 
         return RuleReader(index, retriever)
+    from qa.settings import model_threads
     from qa.span_reader import SpanReader
 
-    return SpanReader(settings.reader_model, index, threads=settings.reader_threads, passages=settings.reader_passages,
+    threads = settings.reader_threads or model_threads(settings.workers)
+    return SpanReader(settings.reader_model, index, threads=threads, passages=settings.reader_passages,
                       precision=settings.reader_precision, confident=settings.reader_confident,
                       runtime=settings.reader_runtime)  # fmt: skip
 

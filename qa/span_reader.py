@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from index.store import IndexData
 from index.tracing import trace_encoder
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
-from qa.settings import CORPUS_STYLES
+from qa.settings import CORPUS_STYLES, model_threads
 from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +113,7 @@ class SpanModel:
         its model.safetensors made once and cached (qa/reader_export.py); "torch" reads model.safetensors in
         `precision`. A folder holding model.onnx (`qa reader export`) is read with ONNX Runtime either way."""
         self.model_dir = model_dir
+        self.threads = threads  # ONNX Runtime's or torch's threads for its calls (None: the library's default)
         if not model_dir.is_dir():
             raise ReaderLoadError(
                 f"reader model folder not found: {model_dir} (set QA_READER_MODEL, or QA_READER=rules for the "
@@ -230,7 +230,7 @@ class SpanReader:
                  model: SpanModel | None = None, passages: int = 2, precision: str = "auto",
                  confident: float = 1.0, runtime: str = "torch") -> None:  # fmt: skip
         model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
-        self.model = model or SpanModel(model_dir, threads or _default_threads(), precision, runtime)
+        self.model = model or SpanModel(model_dir, threads or model_threads(), precision, runtime)
         cal = model_dir / "calibration.json"
         self.calibration = Calibration.load(cal) if cal.is_file() else Calibration.default()
         self.index = index
@@ -332,7 +332,3 @@ def resolve_precision(precision: str) -> str:
 
     native = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
     return "bf16" if any(check is not None and check() for check in native) else "fp32"
-
-
-def _default_threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))

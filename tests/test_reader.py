@@ -207,6 +207,24 @@ def test_reader_setting_selects_the_rule_reader(settings, embedder) -> None:
     assert doc[a.answer_start : a.answer_end] == a.answer
 
 
+def test_each_server_process_gets_its_share_of_the_cores(settings, engine) -> None:
+    """QA_WORKERS processes on one machine split its cores: both models' calls take cores / workers threads
+    (at most 4); QA_READER_THREADS still decides the reader's."""
+    import os
+
+    from qa.engine import Engine, load_embedder
+    from qa.settings import model_threads
+
+    cores = os.cpu_count() or 1
+    assert model_threads(1) == min(4, cores) and model_threads(cores) == 1 and model_threads(2 * cores) == 1
+    assert engine.reader.model.threads == model_threads(1)  # one process: every core, up to 4
+    shared = settings.with_(workers=cores)
+    embedder = load_embedder(shared)
+    assert embedder.runtime == "onnx" and embedder.threads == 1
+    assert Engine.load(shared, embedder=embedder, build=False).reader.model.threads == 1
+    assert Engine.load(shared.with_(reader_threads=3), embedder=embedder, build=False).reader.model.threads == 3
+
+
 def test_unknown_reader_is_a_clear_settings_error() -> None:
     from qa.settings import Settings
 
