@@ -84,6 +84,11 @@ class Reader(Protocol):
     name: str
     index: IndexData
 
+    @property
+    def runtime(self) -> str:
+        """What computes its readings, for /health: e.g. "onnx-int8", "torch-bf16", "python"."""
+        ...
+
     def threshold_for(self, style: str) -> float:
         """The calibrated abstention threshold of this reader's confidence on a corpus of `style`."""
         ...

@@ -16,6 +16,7 @@ DEFAULT_THRESHOLD = 0.70  # the best F1 over the seed and heldout gold sets (BEN
 
 class RuleReader:
     name = "rules"
+    runtime = "python"  # regular expressions and BM25 weights, no model
 
     def __init__(self, index: IndexData, retriever: Retriever) -> None:
         self.index = index

@@ -226,6 +226,10 @@ class SpanReader:
 
     name = "trained"
 
+    @property
+    def runtime(self) -> str:
+        return f"{self.model.runtime}-{self.model.precision}"
+
     def __init__(self, model_dir: Path | None, index: IndexData, threads: int | None = None,
                  model: SpanModel | None = None, passages: int = 2, precision: str = "auto",
                  confident: float = 1.0, runtime: str = "torch") -> None:  # fmt: skip

@@ -178,6 +178,9 @@ class EngineHolder:
             "index_build": idx.manifest.get("build_id"),
             "index_type": idx.manifest.get("index_type"),
             "reader": engine.reader.name,
+            # what computes: an ONNX Runtime export that could not be made falls back to torch (with a warning)
+            "reader_runtime": engine.reader.runtime,
+            "embedding_runtime": engine.embedder.runtime,
             "abstain_threshold": engine.threshold,
             "corpus_style": engine.settings.corpus_style,  # which calibrated threshold serves (QA_CORPUS_STYLE)
             "load_seconds": self.load_seconds,

@@ -36,6 +36,7 @@ def test_health_ready(client: httpx.Client) -> None:
     assert body["chunks"] > 0 and body["sentences"] > body["chunks"] // 2
     assert body["model"]
     assert body["corpus_style"] == "news"  # which of the reader's calibrated thresholds serves
+    assert (body["reader_runtime"], body["embedding_runtime"]) == ("onnx-int8", "onnx")  # the defaults, not a fallback
     assert 0 < body["abstain_threshold"] < 1
 
 
