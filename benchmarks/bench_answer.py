@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.build import build_index  # noqa: E402
-from index.embedding import Embedder  # noqa: E402
-from qa.engine import Engine  # noqa: E402
+from qa.engine import Engine, load_embedder  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 QUESTIONS = [
@@ -51,7 +50,7 @@ def main() -> None:
     parser.add_argument("--reader-passages", type=int, help="passages the trained reader reads (default: setting)")
     args = parser.parse_args()
 
-    embedder = Embedder()
+    embedder = load_embedder(Settings.from_env())  # QA_EMBED_RUNTIME=torch measures the TorchScript embedding
     with tempfile.TemporaryDirectory() as tmp:
         build_index(args.corpus, Path(tmp), embedder, progress=False)
         settings = Settings.from_env(index_dir=Path(tmp), corpus_dir=args.corpus, reader=args.reader,
@@ -74,7 +73,7 @@ def main() -> None:
                     v.append(answer.timings_ms[k])
         n = len(ask_ms)
         print(f"questions: {n} ({len(QUESTIONS)} distinct x {args.repeat}); chunks: {len(engine.index.chunks)}; "
-              f"reader: {engine.reader.name}")  # fmt: skip
+              f"reader: {engine.reader.name} ({engine.reader.runtime}); embedding: {embedder.runtime}")  # fmt: skip
         print(f"{'':<30}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
         rows = (("embed question (bare model)", bare_ms), ("Engine.ask (everything)", ask_ms),
                 ("  question embedding", parts["embed_ms"]), ("  retrieval", parts["search_ms"]),
