@@ -178,7 +178,7 @@ class EngineHolder:
             "index_build": idx.manifest.get("build_id"),
             "index_type": idx.manifest.get("index_type"),
             "reader": engine.reader.name,
-            # what computes: an ONNX Runtime export that could not be made falls back to torch (with a warning)
+            # what computes; the embedding falls back to torch (with a warning) where its ONNX export cannot be made
             "reader_runtime": engine.reader.runtime,
             "embedding_runtime": engine.embedder.runtime,
             "abstain_threshold": engine.threshold,
