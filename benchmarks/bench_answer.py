@@ -81,12 +81,13 @@ def main() -> None:
         for name, values in rows:
             print(f"{name:<30}{pct(values, 0.5):>10.2f}{pct(values, 0.95):>10.2f}{statistics.mean(values):>10.2f}")
         before = embedder.calls
-        reads = getattr(getattr(engine.reader, "model", None), "calls", 0)
+        reads = getattr(getattr(engine.reader, "model", None), "windows", 0)
         for q in QUESTIONS:
             engine.ask(q)
         print(f"embedding calls per Engine.ask: {(embedder.calls - before) / len(QUESTIONS):.2f}")
         if hasattr(engine.reader, "model"):
-            print(f"reader calls per Engine.ask: {(engine.reader.model.calls - reads) / len(QUESTIONS):.2f}")
+            windows = (engine.reader.model.windows - reads) / len(QUESTIONS)
+            print(f"reader windows (model calls) per Engine.ask: {windows:.2f}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Under concurrent load, encoding eight questions in one call costs a fraction of 
 2 cores: ~40 ms against ~150 ms). One worker thread owns the model: it takes everything queued since its
 last call, runs it in one batch and hands each caller its results. A lone caller waits for a batch of
 one. (A design where a caller leads the batching starves that caller under steady load: it keeps encoding
-other people's questions after its own is done.) The question embedding and the span reader's windows
-both go through it.
+other people's questions after its own is done.) The question embedding goes through it; so does the span
+reader, for whose int8 model it only serialises the calls (each window is a call of its own: qa/span_reader.py).
 """
 
 from __future__ import annotations

@@ -82,12 +82,19 @@ def test_long_passage_is_read_in_windows_that_map_back_to_its_characters(span_mo
     assert passage[best.start : best.end] == "Margarethe Vollmer"
 
 
-def test_reads_every_passage_in_one_model_call(span_model) -> None:
-    before = span_model.calls
-    spans = span_model.read("Who wrote the letter?", ["Anna wrote the letter.", "Ben read it.", "Carl posted it."])
-    assert span_model.calls == before + 1
-    assert {s.passage for s in spans} <= {0, 1, 2}
-    assert spans[0].passage == 0
+def test_a_windows_reading_does_not_depend_on_what_else_is_read(span_model) -> None:
+    """int8 dynamic quantisation scales activations over a whole model call: each window is read in its own
+    call, so its spans and scores are the same alone or beside other (longer, padded) passages."""
+    passage = "Anna wrote the letter in Vienna in 1911, and Ben posted it the next morning."
+    longer = "The committee met again on Tuesday and discussed the budget for the coming year at length. " * 6
+    before = span_model.windows
+    alone = span_model.read("Who wrote the letter?", [passage])
+    beside = [s for s in span_model.read("Who wrote the letter?", [longer, passage, "Carl read it."]) if s.passage == 1]
+    assert span_model.windows - before == 4  # one model call per window
+    assert passage[alone[0].start : alone[0].end] == "Anna"
+    assert [(s.start, s.end, s.score, s.null_score) for s in beside] == [
+        (s.start, s.end, s.score, s.null_score) for s in alone
+    ]
 
 
 def test_engine_answers_with_the_trained_reader_and_exact_offsets(engine) -> None:
@@ -109,16 +116,23 @@ def test_no_answer_path_abstains_and_cites_nothing(engine) -> None:
     assert a.related  # the closest passages are still offered
 
 
-def test_concurrent_questions_share_reader_calls(engine) -> None:
-    model = engine.reader.model
+def test_concurrent_questions_get_the_answers_they_get_alone(engine) -> None:
+    """Under load the reader's windows are read one model call each, so an answer and its confidence do not
+    depend on who else is asking."""
     questions = ["Who is Demna?", "Who owns Balenciaga?", "When did Kim become an ambassador?", "Who is Kim?"] * 2
-    before = model.calls
-    threads = [threading.Thread(target=engine.ask, args=(q,)) for q in questions]
+    alone = [engine.ask(q) for q in questions]
+    together: list = [None] * len(questions)
+
+    def ask(i: int) -> None:
+        together[i] = engine.ask(questions[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert model.calls - before < len(questions)
+    assert [(a.answer, a.confidence) for a in together] == [(a.answer, a.confidence) for a in alone]
+    assert engine.reader.model._batcher.batches  # they went through the shared reader thread
 
 
 def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
@@ -126,31 +140,31 @@ def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
     unsure one reads the next passage too; at 1 every passage is read, in one model call."""
     from qa.span_reader import SpanReader
 
-    def read(reader: SpanReader, question: str) -> tuple[int, int, float]:
+    def read(reader: SpanReader, question: str) -> tuple[int, float]:
         q = analyse_question(question, [])
         qvec = engine.embedder.encode_query(q.search_text)
         hits = engine.retriever.search(qvec, q.search_text, 20)
         doc = engine.index.chunks[hits[0].chunk_id].doc_id  # one article: no dates to weigh against each other
         hits = [h for h in hits if engine.index.chunks[h.chunk_id].doc_id == doc]
-        calls, windows = reader.model.calls, reader.model.windows
+        windows = reader.model.windows
         spans = reader.read(q, hits, qvec)
-        return reader.model.calls - calls, reader.model.windows - windows, spans[0].confidence if spans else 0.0
+        return reader.model.windows - windows, spans[0].confidence if spans else 0.0
 
     assert engine.settings.reader_confident == 0.3  # the default (chosen on the development sets)
     cascade = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=0.5)
     every = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=1.0)
-    calls, windows, confidence = read(cascade, "How much was the lawsuit Balenciaga filed against the set designer?")
-    assert (calls, windows) == (1, 1) and confidence >= 0.5
-    calls, windows, confidence = read(cascade, "What is the boiling point of liquid nitrogen?")
-    assert (calls, windows) == (2, 2) and confidence < 0.5
-    calls, windows, _ = read(every, "How much was the lawsuit Balenciaga filed against the set designer?")
-    assert (calls, windows) == (1, 2)
-    # `qa reader calibrate` and requests for several candidates read every passage, in one call
+    windows, confidence = read(cascade, "How much was the lawsuit Balenciaga filed against the set designer?")
+    assert windows == 1 and confidence >= 0.5
+    windows, confidence = read(cascade, "What is the boiling point of liquid nitrogen?")
+    assert windows == 2 and confidence < 0.5
+    windows, _ = read(every, "How much was the lawsuit Balenciaga filed against the set designer?")
+    assert windows == 2
+    # `qa reader calibrate` and requests for several candidates read every passage
     q = analyse_question("How much was the lawsuit Balenciaga filed against the set designer?", [])
     hits = engine.retriever.search(engine.embedder.encode_query(q.search_text), q.search_text, 5)
-    calls, windows = cascade.model.calls, cascade.model.windows
+    windows = cascade.model.windows
     cascade.candidates(q.reader_text, hits, every_passage=True)
-    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 2)
+    assert cascade.model.windows - windows == 2
     answer = engine.ask("How much was the lawsuit Balenciaga filed against the set designer?", candidates=3)
     assert len({c.answer for c in answer.candidates}) >= 2  # alternatives, not only the first passage's best
 
@@ -171,14 +185,14 @@ def test_passages_of_differently_dated_articles_are_always_read_together(engine)
     assert len(by_date) >= 2  # the seed corpus has articles of three dates
     two_dates = list(by_date.values())[:2]
     cascade = SpanReader(MODEL_DIR, index, model=engine.reader.model, passages=2, confident=0.0)  # always "sure"
-    calls, windows = cascade.model.calls, cascade.model.windows
+    windows = cascade.model.windows
     cascade.candidates(q.reader_text, two_dates)
-    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 2)
+    assert cascade.model.windows - windows == 2
     same_doc = [h for h in hits if index.chunks[h.chunk_id].doc_id == index.chunks[hits[0].chunk_id].doc_id][:2]
     assert len(same_doc) == 2
-    calls, windows = cascade.model.calls, cascade.model.windows
+    windows = cascade.model.windows
     cascade.candidates(q.reader_text, same_doc)
-    assert (cascade.model.calls - calls, cascade.model.windows - windows) == (1, 1)  # stopped after the first
+    assert cascade.model.windows - windows == 1  # stopped after the first
 
 
 def test_reader_runs_the_same_without_its_traced_graph(monkeypatch) -> None:
