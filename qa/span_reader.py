@@ -35,7 +35,7 @@ MAX_LENGTH = 320  # word pieces per window: a 160-token chunk and its question f
 STRIDE = 128  # overlap of a long passage's windows
 MAX_QUERY_TOKENS = 64
 SPANS_PER_WINDOW = 3  # alternatives kept per window (candidates, corroboration)
-MAX_WINDOWS_PER_CALL = 48  # concurrent questions' windows tokenised together up to this many (then one call each)
+MAX_WINDOWS_PER_BATCH = 48  # concurrent questions' windows tokenised together up to this many (then one call each)
 FEATURES = ("margin", "score", "retrieval", "rank")  # what the calibration weighs (calibration.json)
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 _MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask")
@@ -146,7 +146,7 @@ class SpanModel:
             self._run = self._load_onnx(onnx, threads)
         self.windows = 0  # model calls made: one per window
         self._batcher: MicroBatcher[tuple[str, str], list[PassageSpan]] = MicroBatcher(
-            self._read_pairs, MAX_WINDOWS_PER_CALL, name="reader-batcher"
+            self._read_pairs, MAX_WINDOWS_PER_BATCH, name="reader-batcher"
         )
 
     # -- weights ------------------------------------------------------------------------------------------
@@ -205,8 +205,8 @@ class SpanModel:
         Not one padded call for all: int8 dynamic quantisation scales a layer's activations by their range
         over the whole call, so a window's logits would depend on the other windows in it (other people's
         questions, under load) and on the padding; alone, a question gets the same answer and confidence
-        whoever else is asking. No padding is computed either: 15-20% more questions a second at 8 clients
-        (BENCHMARKS.md), for about 3 ms more on a lone question's second window."""
+        whoever else is asking. No padding is computed either: 11-20% more questions a second at 8 clients,
+        and a lone question no slower (BENCHMARKS.md)."""
         enc = self.tokenizer(
             [self._clip(q) for q, _ in pairs], [p for _, p in pairs], truncation="only_second",
             max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,

@@ -132,7 +132,6 @@ def test_concurrent_questions_get_the_answers_they_get_alone(engine) -> None:
     for t in threads:
         t.join()
     assert [(a.answer, a.confidence) for a in together] == [(a.answer, a.confidence) for a in alone]
-    assert engine.reader.model._batcher.batches  # they went through the shared reader thread
 
 
 def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
