@@ -43,7 +43,7 @@ class Settings:
     reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
     # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
-    # of that one reaches this confidence (1: always reads them all, in one model call); 0.3 chosen for the int8
+    # of that one reaches this confidence (1: always reads them all); 0.3 chosen for the int8
     # reader on the development sets (benchmarks/reader_cascade.py)
     reader_confident: float = 0.3
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: `model_threads`)

@@ -1,5 +1,5 @@
 """The trained reader: a transformer fine-tuned for extractive QA reads question + passage windows of the
-retrieved chunks in one batched call and scores every span by its start and end logits against the
+retrieved chunks, one model call a window, and scores every span by its start and end logits against the
 window's "no answer" ([CLS]) score. A logistic calibration (fitted by `qa reader calibrate` on questions
 the model was not trained on) turns those scores and the retrieval score into the answer's confidence.
 
@@ -246,7 +246,7 @@ class SpanReader:
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
         # Below this confidence in the first passage it reads the others too (1, the default here: always
-        # all, in one call; the service passes QA_READER_CONFIDENT, 0.3 by default)
+        # all; the service passes QA_READER_CONFIDENT, 0.3 by default)
         self.confident = confident
         self._model_dir = model_dir
 

@@ -136,7 +136,7 @@ def test_concurrent_questions_get_the_answers_they_get_alone(engine) -> None:
 
 def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
     """QA_READER_CONFIDENT: a sure answer in the best-ranked passage ends the reading there (one window); an
-    unsure one reads the next passage too; at 1 every passage is read, in one model call."""
+    unsure one reads the next passage too; at 1 every passage is read."""
     from qa.span_reader import SpanReader
 
     def read(reader: SpanReader, question: str) -> tuple[int, float]:
