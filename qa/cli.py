@@ -31,10 +31,13 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         "--corpus-style",
         dest="corpus_style",
         choices=list(CORPUS_STYLES),
-        help="what the articles are like; picks the trained reader's calibrated threshold (QA_CORPUS_STYLE, news)",
+        help="what the articles are like; picks the trained reader and its threshold (QA_CORPUS_STYLE, news)",
     )
     g.add_argument("--reader", choices=["trained", "rules"], help="span reader (QA_READER, default trained)")
-    g.add_argument("--reader-model", dest="reader_model", type=Path, help="trained reader folder (QA_READER_MODEL)")
+    g.add_argument(
+        "--reader-model", dest="reader_model", type=Path,
+        help="trained reader folder (QA_READER_MODEL; default: the corpus style's)",
+    )  # fmt: skip
     g.add_argument(
         "--reader-passages",
         dest="reader_passages",

@@ -41,8 +41,10 @@ def calibrate(
     from qa.reading import analyse_question
     from qa.span_reader import SpanReader
 
+    # One folder throughout, whatever style each step below scores at (QA_CORPUS_STYLE picks a default folder).
+    settings = settings.with_(reader_model=settings.reader_folder)
     if threshold_gold is None:  # recalibrating must not quietly drop the gold sets the threshold was chosen on
-        threshold_gold = previous_threshold_gold(Path(settings.reader_model)) or None
+        threshold_gold = previous_threshold_gold(Path(settings.reader_folder)) or None
         if threshold_gold and progress:
             print(f"calibrate: threshold chosen on dev and {', '.join(map(str, threshold_gold))}, as last time "
                   "(--threshold-gold picks others)", file=sys.stderr)  # fmt: skip
@@ -95,7 +97,7 @@ def calibrate(
     # dev questions serve both.
     chosen_on: dict[str, list[str]] = {"encyclopaedia": ["dev"], "news": ["dev"]}
     style_rows: dict[str, list[Scored]] = {"encyclopaedia": dev_rows, "news": dev_rows}
-    out = Path(settings.reader_model) / "calibration.json"
+    out = Path(settings.reader_folder) / "calibration.json"
     if threshold_gold:
         _write(out, cal, {})  # the served engine below must score with the new coefficients
         style_rows["news"] = _served_rows(served.with_(reader="trained"), embedder, threshold_gold)

@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 READERS = ("trained", "rules")  # QA_READER choices (qa/reading.py)
 READER_PRECISIONS = ("auto", "fp32", "bf16")  # QA_READER_PRECISION choices (qa/span_reader.py)
 READER_RUNTIMES = ("onnx", "torch")  # QA_READER_RUNTIME choices (qa/span_reader.py, qa/reader_export.py)
-# QA_CORPUS_STYLE choices: which of the trained reader's calibrated thresholds serves (qa/reader_calibration.py)
+# QA_CORPUS_STYLE choices: which trained reader reads (READER_MODELS) and which of its calibrated thresholds
+# serves (qa/reader_calibration.py)
 CORPUS_STYLES = ("news", "encyclopaedia")
+# The trained reader of each corpus style, where QA_READER_MODEL does not name one: news reads with the
+# reader fine-tuned further on news-style articles, which lost on SQuAD's encyclopaedia text (BENCHMARKS.md,
+# "A reader per corpus style")
+READER_MODELS = {"news": ROOT / "models" / "reader-news", "encyclopaedia": ROOT / "models" / "reader"}
 EMBED_RUNTIMES = ("onnx", "torch")  # QA_EMBED_RUNTIME choices (index/embedding.py)
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
@@ -40,7 +45,8 @@ class Settings:
     build_engine: str = "local"  # QA_BUILD_ENGINE: who runs `qa index build`: local (this process) or ray
     top_k: int = 5  # QA_TOP_K: passages retrieved per question
     reader: str = "trained"  # QA_READER: trained (fine-tuned span model) or rules (hand-written rules)
-    reader_model: Path = ROOT / "models" / "reader"  # QA_READER_MODEL: the trained reader's folder
+    # QA_READER_MODEL: the trained reader's folder; unset: the corpus style's (READER_MODELS, `reader_folder`)
+    reader_model: Path | None = None
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
     # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
     # of that one reaches this confidence (1: always reads them all); 0.3 chosen for the int8
@@ -53,8 +59,8 @@ class Settings:
     # QA_READER_PRECISION: with torch, the trained reader's arithmetic: bf16 (faster where the CPU multiplies
     # bfloat16 natively, same scores), fp32, or auto (bf16 on such CPUs, fp32 elsewhere)
     reader_precision: str = "auto"
-    # QA_CORPUS_STYLE: what the articles are like, news or encyclopaedia: picks the trained reader's threshold
-    # calibrated on that kind of text (its confidence runs lower on news; the rule reader has one threshold)
+    # QA_CORPUS_STYLE: what the articles are like, news or encyclopaedia: picks the trained reader (READER_MODELS)
+    # and its threshold calibrated on that kind of text (the rule reader has one threshold)
     corpus_style: str = "news"
     # QA_ABSTAIN_THRESHOLD: below this confidence, abstain; unset: the reader's calibrated one for the style
     abstain_threshold: float | None = None
@@ -93,6 +99,11 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values).validated()
 
+    @property
+    def reader_folder(self) -> Path:
+        """The trained reader's folder: QA_READER_MODEL, or the corpus style's own."""
+        return self.reader_model if self.reader_model is not None else READER_MODELS[self.corpus_style]
+
     def with_(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None}).validated()
 
@@ -102,6 +113,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(f.default, Path) and not isinstance(value, Path):
                 coerced[f.name] = Path(value).expanduser()
+        if self.reader_model is not None and not isinstance(self.reader_model, Path):
+            coerced["reader_model"] = Path(self.reader_model).expanduser()
         s = replace(self, **coerced) if coerced else self
         if s.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {s.reader!r}")
@@ -153,6 +166,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         raise ValueError(f"QA_{name.upper()} must be true or false, not {raw!r}")
     if name == "abstain_threshold":
         default = 0.0  # a number when given; unset means the reader's own
+    if name == "reader_model":
+        default = Path()  # a folder when given; unset means the corpus style's
     try:
         if isinstance(default, int):
             return int(raw)

@@ -178,6 +178,8 @@ class EngineHolder:
             "index_build": idx.manifest.get("build_id"),
             "index_type": idx.manifest.get("index_type"),
             "reader": engine.reader.name,
+            # the trained reader's folder, which QA_CORPUS_STYLE picks unless QA_READER_MODEL names one
+            "reader_model": engine.settings.reader_folder.name if engine.settings.reader == "trained" else None,
             # what computes; the embedding falls back to torch (with a warning) where its ONNX export cannot be made
             "reader_runtime": engine.reader.runtime,
             "embedding_runtime": engine.embedder.runtime,

@@ -150,8 +150,9 @@ def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
         return reader.model.windows - windows, spans[0].confidence if spans else 0.0
 
     assert engine.settings.reader_confident == 0.3  # the default (chosen on the development sets)
-    cascade = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=0.5)
-    every = SpanReader(MODEL_DIR, engine.index, model=engine.reader.model, passages=2, confident=1.0)
+    folder = engine.settings.reader_folder  # the served reader's calibration with its model
+    cascade = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=0.5)
+    every = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=1.0)
     windows, confidence = read(cascade, "How much was the lawsuit Balenciaga filed against the set designer?")
     assert windows == 1 and confidence >= 0.5
     windows, confidence = read(cascade, "What is the boiling point of liquid nitrogen?")
@@ -183,7 +184,8 @@ def test_passages_of_differently_dated_articles_are_always_read_together(engine)
             by_date[date] = h
     assert len(by_date) >= 2  # the seed corpus has articles of three dates
     two_dates = list(by_date.values())[:2]
-    cascade = SpanReader(MODEL_DIR, index, model=engine.reader.model, passages=2, confident=0.0)  # always "sure"
+    folder = engine.settings.reader_folder
+    cascade = SpanReader(folder, index, model=engine.reader.model, passages=2, confident=0.0)  # always "sure"
     windows = cascade.model.windows
     cascade.candidates(q.reader_text, two_dates)
     assert cascade.model.windows - windows == 2
@@ -245,10 +247,11 @@ def test_unknown_reader_is_a_clear_settings_error() -> None:
         Settings.from_env(env={"QA_READER": "magic"})
 
 
-def test_threshold_defaults_to_the_readers_calibrated_one_for_the_corpus_style(engine) -> None:
+def test_threshold_defaults_to_the_readers_calibrated_one_for_the_corpus_style(settings, embedder) -> None:
     from qa.engine import Engine
 
     cal = json.loads((MODEL_DIR / "calibration.json").read_text())
+    engine = Engine.load(settings.with_(reader_model=MODEL_DIR), embedder=embedder, build=False)
     assert engine.settings.corpus_style == "news"  # the default corpus's style
     assert engine.threshold == pytest.approx(cal["thresholds"]["news"])
     wiki = Engine(engine.settings.with_(corpus_style="encyclopaedia"), engine.embedder, engine.index, engine.reader)
@@ -286,6 +289,30 @@ def test_calibration_files_from_before_corpus_styles_serve_one_threshold_to_ever
         path.write_text(json.dumps({**old, "thresholds": thresholds}))
         with pytest.raises(ReaderLoadError, match=f"unreadable .*{problem}"):
             Calibration.load(path)
+
+
+def test_the_corpus_style_picks_the_reader_unless_one_is_named(tmp_path) -> None:
+    from qa.settings import Settings
+
+    assert Settings.from_env(env={}).reader_folder == ROOT / "models" / "reader-news"  # news, the default style
+    assert Settings.from_env(env={"QA_CORPUS_STYLE": "encyclopaedia"}).reader_folder == MODEL_DIR
+    named = Settings.from_env(env={"QA_CORPUS_STYLE": "encyclopaedia", "QA_READER_MODEL": str(tmp_path)})
+    assert named.reader_folder == tmp_path and isinstance(named.reader_model, Path)
+    assert named.with_(corpus_style="news").reader_folder == tmp_path  # a named folder serves every style
+    assert Settings().with_(reader_model=str(tmp_path)).reader_folder == tmp_path  # a string becomes a Path
+
+
+def test_each_style_reads_with_its_own_weights(settings, embedder) -> None:
+    from qa.engine import Engine
+
+    news = Engine.load(settings, embedder=embedder, build=False)
+    wiki = Engine.load(settings.with_(corpus_style="encyclopaedia"), embedder=embedder, build=False)
+    news_cal = json.loads((ROOT / "models" / "reader-news" / "calibration.json").read_text())
+    assert news.threshold == pytest.approx(news_cal["thresholds"]["news"])
+    q = "Who is Balenciaga's creative director?"
+    a, b = news.ask(q), wiki.ask(q)
+    assert a.confidence != b.confidence  # two models, not one read twice
+    assert news.reader.model is not wiki.reader.model
 
 
 def test_unknown_corpus_style_is_a_clear_error(settings) -> None:

@@ -35,7 +35,8 @@ def test_health_ready(client: httpx.Client) -> None:
     assert body["documents"] == 5
     assert body["chunks"] > 0 and body["sentences"] > body["chunks"] // 2
     assert body["model"]
-    assert body["corpus_style"] == "news"  # which of the reader's calibrated thresholds serves
+    assert body["corpus_style"] == "news"  # which reader and which of its calibrated thresholds serve
+    assert body["reader_model"] == "reader-news"  # the news style's own reader (QA_READER_MODEL unset)
     assert (body["reader_runtime"], body["embedding_runtime"]) == ("onnx-int8", "onnx")  # the defaults, not a fallback
     assert 0 < body["abstain_threshold"] < 1
 
