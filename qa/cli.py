@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--config",
         type=Path,
-        default=ROOT / "training" / "reader.toml",
-        help="training recipe whose dev_articles are the held-out questions",
+        help="training recipe whose dev_articles are the held-out questions (default: the one the model was "
+        "trained with, from its training.json, where that file is here; else training/reader.toml)",
     )
     cal.add_argument(
         "--threshold-gold",
@@ -223,9 +223,10 @@ def _reader(ns: argparse.Namespace) -> int:
         out = merge_readers(ns.first, ns.second, ns.weight, ns.dst)
         print(f"merged reader: {out} (calibrate it: qa reader calibrate --reader-model {out} ...)")
         return 0
-    from qa.reader_calibration import calibrate
+    from qa.reader_calibration import calibrate, recipe_of
 
-    record = calibrate(ns.config, _settings(ns), ns.work_dir, ns.threshold_gold)
+    settings = _settings(ns)
+    record = calibrate(ns.config or recipe_of(settings.reader_folder), settings, ns.work_dir, ns.threshold_gold)
     print(json.dumps(record, indent=1))
     return 0
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from qa.metrics import Scored, best_f1, best_threshold
-from qa.settings import CORPUS_STYLES, Settings
+from qa.settings import CORPUS_STYLES, ROOT, Settings
 from qa.span_reader import Calibration
 
 RIGHT_F1 = 0.5  # a candidate at least this close to a gold answer counts as right
@@ -44,7 +44,7 @@ def calibrate(
     # One folder throughout, whatever style each step below scores at (QA_CORPUS_STYLE picks a default folder).
     settings = settings.with_(reader_model=settings.reader_folder)
     if threshold_gold is None:  # recalibrating must not quietly drop the gold sets the threshold was chosen on
-        threshold_gold = previous_threshold_gold(Path(settings.reader_folder)) or None
+        threshold_gold = previous_threshold_gold(settings.reader_folder) or None
         if threshold_gold and progress:
             print(f"calibrate: threshold chosen on dev and {', '.join(map(str, threshold_gold))}, as last time "
                   "(--threshold-gold picks others)", file=sys.stderr)  # fmt: skip
@@ -97,7 +97,7 @@ def calibrate(
     # dev questions serve both.
     chosen_on: dict[str, list[str]] = {"encyclopaedia": ["dev"], "news": ["dev"]}
     style_rows: dict[str, list[Scored]] = {"encyclopaedia": dev_rows, "news": dev_rows}
-    out = Path(settings.reader_folder) / "calibration.json"
+    out = settings.reader_folder / "calibration.json"
     if threshold_gold:
         _write(out, cal, {})  # the served engine below must score with the new coefficients
         style_rows["news"] = _served_rows(served.with_(reader="trained"), embedder, threshold_gold)
@@ -115,6 +115,17 @@ def calibrate(
         "right_share": round(float(y.mean()), 4), "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record
+
+
+def recipe_of(model_dir: Path) -> Path:
+    """The recipe a model was trained with (its training.json manifest), whose dev articles it never trained
+    on; training/reader.toml where the manifest names none or a file not in this repository."""
+    try:
+        named = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))["manifest"]["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        named = None
+    recipe = ROOT / named if isinstance(named, str) else None
+    return recipe if recipe is not None and recipe.is_file() else ROOT / "training" / "reader.toml"
 
 
 def previous_threshold_gold(model_dir: Path) -> list[Path]:

@@ -792,3 +792,16 @@ def test_recalibrating_keeps_the_gold_sets_the_threshold_was_chosen_on(tmp_path)
     # calibrated before corpus styles: one list for the one threshold
     (tmp_path / "calibration.json").write_text(json.dumps({"threshold_chosen_on": ["dev", "gold/seed.jsonl"]}))
     assert previous_threshold_gold(tmp_path) == [Path("gold/seed.jsonl")]
+
+
+def test_recalibrating_uses_the_recipe_the_model_was_trained_with(tmp_path) -> None:
+    """Its dev articles are the questions the model never trained on: the news reader's recipe holds out
+    written articles that training/reader.toml does not."""
+    from qa.reader_calibration import recipe_of
+
+    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-news.toml"
+    # the shipped encyclopaedia reader was trained from a copy of its recipe on a GPU machine: the default
+    assert recipe_of(MODEL_DIR) == ROOT / "training" / "reader.toml"
+    assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # no training.json
+    (tmp_path / "training.json").write_text(json.dumps({"manifest": {"config": "training/reader-cpu.toml"}}))
+    assert recipe_of(tmp_path) == ROOT / "training" / "reader-cpu.toml"
