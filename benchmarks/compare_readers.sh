@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every gold set and the public SQuAD subset (open corpus and given its paragraph), scored with each reader
 # at its own calibrated threshold for the set's corpus style (news; SQuAD: encyclopaedia); then one
-# side-by-side table (benchmarks/reader_table.py).
+# side-by-side table (benchmarks/reader_table.py). "trained" is each style's shipped reader (news: models/reader-news,
+# SQuAD: models/reader) unless QA_READER_MODEL names one folder for all.
 # Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 blind12 blind13 blind14 blind15 blind16 blind17 squad squad-given)
 # blind16 and blind17 are not in the default list: written on 2026-12-06, kept unscored for the next candidate.
 # CANDIDATE=FOLDER adds a third reader, "candidate": a trained model folder (with its calibration.json) to
