@@ -19,6 +19,7 @@ CORPUS_STYLES = ("news", "encyclopaedia")
 # reader fine-tuned further on news-style articles, which lost on SQuAD's encyclopaedia text (BENCHMARKS.md,
 # "A reader per corpus style")
 READER_MODELS = {"news": ROOT / "models" / "reader-news", "encyclopaedia": ROOT / "models" / "reader"}
+OPTIONAL_PATHS = frozenset({"reader_model"})  # folders when given, unset (None) by default
 EMBED_RUNTIMES = ("onnx", "torch")  # QA_EMBED_RUNTIME choices (index/embedding.py)
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
 
@@ -111,10 +112,9 @@ class Settings:
         coerced = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(f.default, Path) and not isinstance(value, Path):
+            is_path = isinstance(f.default, Path) or f.name in OPTIONAL_PATHS
+            if is_path and value is not None and not isinstance(value, Path):
                 coerced[f.name] = Path(value).expanduser()
-        if self.reader_model is not None and not isinstance(self.reader_model, Path):
-            coerced["reader_model"] = Path(self.reader_model).expanduser()
         s = replace(self, **coerced) if coerced else self
         if s.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {s.reader!r}")
@@ -166,8 +166,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         raise ValueError(f"QA_{name.upper()} must be true or false, not {raw!r}")
     if name == "abstain_threshold":
         default = 0.0  # a number when given; unset means the reader's own
-    if name == "reader_model":
-        default = Path()  # a folder when given; unset means the corpus style's
+    if name in OPTIONAL_PATHS:
+        default = Path()  # a folder when given
     try:
         if isinstance(default, int):
             return int(raw)

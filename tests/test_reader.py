@@ -312,7 +312,8 @@ def test_each_style_reads_with_its_own_weights(settings, embedder) -> None:
     q = "Who is Balenciaga's creative director?"
     a, b = news.ask(q), wiki.ask(q)
     assert a.confidence != b.confidence  # two models, not one read twice
-    assert news.reader.model is not wiki.reader.model
+    wiki_cal = json.loads((MODEL_DIR / "calibration.json").read_text())
+    assert wiki.threshold == pytest.approx(wiki_cal["thresholds"]["encyclopaedia"])  # and each its own calibration
 
 
 def test_unknown_corpus_style_is_a_clear_error(settings) -> None:
