@@ -115,7 +115,7 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
     threads = settings.reader_threads or model_threads(settings.workers)
     return SpanReader(settings.reader_folder, index, threads=threads, passages=settings.reader_passages,
                       precision=settings.reader_precision, confident=settings.reader_confident,
-                      runtime=settings.reader_runtime)  # fmt: skip
+                      runtime=settings.reader_runtime, lanes=settings.reader_lanes)  # fmt: skip
 
 
 def sentences_covering(index: IndexData, chunk_id: int, start: int, end: int) -> tuple[int, int]:

@@ -54,6 +54,10 @@ class Settings:
     # reader on the development sets (benchmarks/reader_cascade.py)
     reader_confident: float = 0.3
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: `model_threads`)
+    # QA_READER_LANES: with ONNX Runtime, single-threaded copies of the reader that read several windows side by
+    # side (concurrent questions', or one question's passages); a lone window still takes every thread
+    # (0: one per reader thread; 1: none)
+    reader_lanes: int = 0
     # QA_READER_RUNTIME: onnx (int8 with ONNX Runtime, an export of the shipped weights made once and cached;
     # the fastest here, F1 within noise) or torch (the fp16 weights in QA_READER_PRECISION)
     reader_runtime: str = "onnx"
@@ -133,6 +137,8 @@ class Settings:
             raise ValueError("reader_confident must be between 0 and 1")
         if s.reader_threads < 0:
             raise ValueError("reader_threads must be 0 (automatic) or positive")
+        if s.reader_lanes < 0:
+            raise ValueError("reader_lanes must be 0 (one per reader thread) or positive")
         if s.build_engine not in BUILD_ENGINES:
             raise ValueError(f"build_engine must be one of {', '.join(BUILD_ENGINES)}, not {s.build_engine!r}")
         if s.index_type not in {"flat", "hnsw", "ivf"}:

@@ -97,6 +97,32 @@ def test_a_windows_reading_does_not_depend_on_what_else_is_read(span_model) -> N
     ]
 
 
+def test_windows_read_side_by_side_on_lanes_score_as_on_one_session() -> None:
+    """With ONNX Runtime several windows are spread over single-threaded lanes: each lane reads some, and every
+    span and score is the one a single session gives (bit for bit: the answer does not depend on the lane)."""
+    from qa.span_reader import SpanModel
+
+    passages = [
+        "Anna wrote the letter in Vienna in 1911, and Ben posted it the next morning.",
+        "The committee met again on Tuesday and discussed the budget for the coming year at length. " * 8,
+        "Carl read the letter aloud to the family in the kitchen.",
+    ]
+    laned = SpanModel(MODEL_DIR, threads=2, runtime="onnx", lanes=2)
+    single = SpanModel(MODEL_DIR, threads=2, runtime="onnx", lanes=1)
+    assert (laned.lanes, single.lanes) == (2, 1)
+    spans = laned.read("Who wrote the letter?", passages)
+    assert all(n > 0 for n in laned.lane_windows) and sum(laned.lane_windows) == laned.windows == 3
+    assert single.lane_windows == [] and SpanModel(MODEL_DIR, threads=2, runtime="torch", lanes=2).lanes == 1
+    expected = single.read("Who wrote the letter?", passages)
+    assert [(s.passage, s.start, s.end, s.score, s.null_score) for s in spans] == [
+        (s.passage, s.start, s.end, s.score, s.null_score) for s in expected
+    ]
+    assert spans[0].passage == 0 and passages[0][spans[0].start :].startswith("Anna")
+    lone = laned.windows
+    laned.read("Who wrote the letter?", passages[:1])  # a lone window: the model's own threads, not a lane
+    assert laned.windows == lone + 1 and sum(laned.lane_windows) == 3
+
+
 def test_engine_answers_with_the_trained_reader_and_exact_offsets(engine) -> None:
     assert engine.reader.name == "trained"
     a = engine.ask("How much was the lawsuit Balenciaga filed against the set designer?")
@@ -233,10 +259,14 @@ def test_each_server_process_gets_its_share_of_the_cores(settings, engine) -> No
     cores = os.cpu_count() or 1
     assert model_threads(1) == min(4, cores) and model_threads(cores) == 1 and model_threads(2 * cores) == 1
     assert engine.reader.model.threads == model_threads(1)  # one process: every core, up to 4
+    assert engine.reader.model.lanes == (model_threads(1) if model_threads(1) > 1 else 1)  # a lane per thread
     shared = settings.with_(workers=cores)
     embedder = load_embedder(shared)
     assert embedder.runtime == "onnx" and embedder.threads == 1
-    assert Engine.load(shared, embedder=embedder, build=False).reader.model.threads == 1
+    one_each = Engine.load(shared, embedder=embedder, build=False).reader.model
+    assert one_each.threads == 1 and one_each.lanes == 1  # one thread: no lanes to spread windows over
+    no_lanes = Engine.load(settings.with_(reader_lanes=1), embedder=load_embedder(settings), build=False)
+    assert no_lanes.reader.model.lanes == 1
     assert Engine.load(shared.with_(reader_threads=3), embedder=embedder, build=False).reader.model.threads == 3
 
 
@@ -769,6 +799,14 @@ def test_reader_confident_setting_is_read_and_checked() -> None:
     assert Settings.from_env(env={"QA_READER_CONFIDENT": "1"}).reader_confident == 1.0
     with pytest.raises(ValueError, match="reader_confident must be between 0 and 1"):
         Settings.from_env(env={"QA_READER_CONFIDENT": "1.5"})
+
+
+def test_reader_lanes_setting_is_read_and_checked() -> None:
+    from qa.settings import Settings
+
+    assert Settings.from_env(env={"QA_READER_LANES": "1"}).reader_lanes == 1
+    with pytest.raises(ValueError, match="reader_lanes must be 0"):
+        Settings.from_env(env={"QA_READER_LANES": "-1"})
 
 
 def test_automatic_precision_is_one_the_cpu_runs_and_bad_values_are_refused() -> None:
