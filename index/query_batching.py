@@ -5,7 +5,8 @@ Under concurrent load, encoding eight questions in one call costs a fraction of 
 last call, runs it in one batch and hands each caller its results. A lone caller waits for a batch of
 one. (A design where a caller leads the batching starves that caller under steady load: it keeps encoding
 other people's questions after its own is done.) The question embedding goes through it; so does the span
-reader, for whose int8 model it only serialises the calls (each window is a call of its own: qa/span_reader.py).
+reader, which reads each window in a call of its own and the windows of one batch side by side on its lanes
+(qa/span_reader.py, `SpanModel._read_windows`).
 """
 
 from __future__ import annotations

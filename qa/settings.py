@@ -54,9 +54,10 @@ class Settings:
     # reader on the development sets (benchmarks/reader_cascade.py)
     reader_confident: float = 0.3
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: `model_threads`)
-    # QA_READER_LANES: with ONNX Runtime, single-threaded copies of the reader that read several windows side by
-    # side (concurrent questions', or one question's passages); a lone window still takes every thread
-    # (0: one per reader thread; 1: none)
+    # QA_READER_LANES: with ONNX Runtime, how many windows (concurrent questions', or one question's passages)
+    # are read side by side, each on one thread, by one more copy of the reader; a lone window still takes every
+    # reader thread (0: one lane per reader thread, so the cores shared among QA_WORKERS; 1: none). Set by hand,
+    # it is per process: lanes x QA_WORKERS above the cores only makes the calls queue for them
     reader_lanes: int = 0
     # QA_READER_RUNTIME: onnx (int8 with ONNX Runtime, an export of the shipped weights made once and cached;
     # the fastest here, F1 within noise) or torch (the fp16 weights in QA_READER_PRECISION)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -40,6 +40,10 @@ MAX_WINDOWS_PER_BATCH = 48  # concurrent questions' windows tokenised together u
 FEATURES = ("margin", "score", "retrieval", "rank")  # what the calibration weighs (calibration.json)
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 _MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+
+
+Logits: TypeAlias = tuple[np.ndarray, np.ndarray]  # a window's start and end logits
+RunFn: TypeAlias = Callable[[np.ndarray, np.ndarray, np.ndarray], Logits]  # ids, token types, mask -> logits
 
 
 class ReaderLoadError(RuntimeError):
@@ -147,20 +151,22 @@ class SpanModel:
 
                 onnx = cached_int8(model_dir, lambda: load_reader_weights(model_dir))
             self._run = self._load_onnx(onnx, threads)
-        # A lone window is read on every thread; several, one per lane, each lane a session of one thread:
-        # a small model's call gains little from a second thread (1.2x here), two calls side by side 1.4x.
-        # Their logits are the same bit for bit (ONNX Runtime's kernels do not split a sum across threads).
+        # A lone window is read on every thread; several, side by side on single-threaded lanes: a small model's
+        # call gains little from a second thread (1.2x here), two calls side by side 1.4x (BENCHMARKS.md). The
+        # lanes share one single-threaded session (ONNX Runtime runs concurrent calls of a session in parallel),
+        # so they cost one more copy of the weights, not one each; its logits are the main session's bit for
+        # bit. `threads` None (the library's default) counts as `model_threads()` here.
         n_lanes = (lanes or threads or model_threads()) if self.runtime == "onnx" else 1
-        self._lanes = [self._load_onnx(onnx, 1) for _ in range(n_lanes)] if n_lanes > 1 else []
-        self._lane_pool = ThreadPoolExecutor(len(self._lanes), "reader-lane") if self._lanes else None
-        self.lane_windows = [0] * len(self._lanes)  # windows each lane has read (stats, tests)
+        self._lane_run = self._load_onnx(onnx, 1) if n_lanes > 1 else None
+        self._lane_pool = ThreadPoolExecutor(n_lanes, "reader-lane") if n_lanes > 1 else None
+        self.lane_windows = [0] * n_lanes if n_lanes > 1 else []  # windows each lane has read (tests)
         self.windows = 0  # model calls made: one per window
         self._batcher: MicroBatcher[tuple[str, str], list[PassageSpan]] = MicroBatcher(
             self._read_pairs, MAX_WINDOWS_PER_BATCH, name="reader-batcher"
         )
 
     # -- weights ------------------------------------------------------------------------------------------
-    def _load_onnx(self, path: Path, threads: int | None) -> Any:
+    def _load_onnx(self, path: Path, threads: int | None) -> RunFn:
         from index.onnx_export import cpu_session
 
         try:
@@ -176,7 +182,7 @@ class SpanModel:
 
         return run
 
-    def _load_torch(self, threads: int | None) -> Any:
+    def _load_torch(self, threads: int | None) -> RunFn:
         import torch
 
         if threads:
@@ -211,34 +217,35 @@ class SpanModel:
 
     @property
     def lanes(self) -> int:
-        return max(1, len(self._lanes))
+        return max(1, len(self.lane_windows))
 
-    def _read_windows(self, windows: list[list[list[int]]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _read_windows(self, windows: list[list[list[int]]]) -> list[Logits]:
         """Start and end logits of each window (input ids, token types, mask), one model call a window: a lone
         one on the model's threads, several spread over the lanes, longest first to the least loaded."""
 
-        def call(run: Any, w: int) -> tuple[np.ndarray, np.ndarray]:
+        def call(run: RunFn, w: int) -> Logits:
             ids, types, mask = (np.array([x], dtype=np.int64) for x in windows[w])
             starts, ends = run(ids, types, mask)
             return starts[0], ends[0]
 
-        if len(windows) < 2 or self._lane_pool is None:
+        if len(windows) < 2 or self._lane_pool is None or self._lane_run is None:
             return [call(self._run, w) for w in range(len(windows))]
-        loads, plan = [0] * len(self._lanes), [[] for _ in self._lanes]
+        lane_run = self._lane_run
+        loads = [0] * self.lanes  # word pieces given to each lane
+        plan: list[list[int]] = [[] for _ in range(self.lanes)]  # the windows each lane reads
         for w in sorted(range(len(windows)), key=lambda w: -len(windows[w][0])):
             lane = loads.index(min(loads))
             plan[lane].append(w)
             loads[lane] += len(windows[w][0])
-        out: list[Any] = [None] * len(windows)
-
-        def lane_work(lane: int) -> None:
-            for w in plan[lane]:
-                out[w] = call(self._lanes[lane], w)
+        futures = {lane: self._lane_pool.submit(lambda ws: [call(lane_run, w) for w in ws], ws)
+                   for lane, ws in enumerate(plan) if ws}  # fmt: skip
+        wait(futures.values())  # every lane done before the next batch may start, even when one failed
+        out: dict[int, Logits] = {}
+        for lane, future in futures.items():
+            out.update(zip(plan[lane], future.result(), strict=True))  # a lane's error reaches the callers
+        for lane in futures:
             self.lane_windows[lane] += len(plan[lane])
-
-        for f in [self._lane_pool.submit(lane_work, lane) for lane in range(len(plan)) if plan[lane]]:
-            f.result()
-        return out
+        return [out[w] for w in range(len(windows))]
 
     def _read_pairs(self, pairs: list[tuple[str, str]]) -> list[list[PassageSpan]]:
         """Every window of every (question, passage) pair, each in a model call of its own.

@@ -97,7 +97,7 @@ def test_a_windows_reading_does_not_depend_on_what_else_is_read(span_model) -> N
     ]
 
 
-def test_windows_read_side_by_side_on_lanes_score_as_on_one_session() -> None:
+def test_windows_read_side_by_side_on_lanes_score_as_on_one_session(span_model) -> None:
     """With ONNX Runtime several windows are spread over single-threaded lanes: each lane reads some, and every
     span and score is the one a single session gives (bit for bit: the answer does not depend on the lane)."""
     from qa.span_reader import SpanModel
@@ -109,11 +109,11 @@ def test_windows_read_side_by_side_on_lanes_score_as_on_one_session() -> None:
     ]
     laned = SpanModel(MODEL_DIR, threads=2, runtime="onnx", lanes=2)
     single = SpanModel(MODEL_DIR, threads=2, runtime="onnx", lanes=1)
-    assert (laned.lanes, single.lanes) == (2, 1)
+    assert (laned.lanes, single.lanes, span_model.lanes) == (2, 1, 1)  # torch (the fixture) reads without lanes
     spans = laned.read("Who wrote the letter?", passages)
     assert all(n > 0 for n in laned.lane_windows) and sum(laned.lane_windows) == laned.windows == 3
-    assert single.lane_windows == [] and SpanModel(MODEL_DIR, threads=2, runtime="torch", lanes=2).lanes == 1
     expected = single.read("Who wrote the letter?", passages)
+    assert single.lane_windows == [] and single.windows == 3
     assert [(s.passage, s.start, s.end, s.score, s.null_score) for s in spans] == [
         (s.passage, s.start, s.end, s.score, s.null_score) for s in expected
     ]
@@ -121,6 +121,29 @@ def test_windows_read_side_by_side_on_lanes_score_as_on_one_session() -> None:
     lone = laned.windows
     laned.read("Who wrote the letter?", passages[:1])  # a lone window: the model's own threads, not a lane
     assert laned.windows == lone + 1 and sum(laned.lane_windows) == 3
+
+    # A lane that fails: the caller gets the error (no hang), and the next question is read as before.
+    working = laned._lane_run
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("lane failed")
+
+    laned._lane_run = broken
+    outcome: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            laned.read("Who wrote the letter?", passages)
+        except RuntimeError as exc:
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    asker.join(timeout=60)
+    assert not asker.is_alive() and [str(e) for e in outcome] == ["lane failed"]
+    laned._lane_run = working
+    again = laned.read("Who wrote the letter?", passages)
+    assert [(s.start, s.end, s.score) for s in again] == [(s.start, s.end, s.score) for s in spans]
 
 
 def test_engine_answers_with_the_trained_reader_and_exact_offsets(engine) -> None:
@@ -259,7 +282,7 @@ def test_each_server_process_gets_its_share_of_the_cores(settings, engine) -> No
     cores = os.cpu_count() or 1
     assert model_threads(1) == min(4, cores) and model_threads(cores) == 1 and model_threads(2 * cores) == 1
     assert engine.reader.model.threads == model_threads(1)  # one process: every core, up to 4
-    assert engine.reader.model.lanes == (model_threads(1) if model_threads(1) > 1 else 1)  # a lane per thread
+    assert engine.reader.model.lanes == model_threads(1)  # a lane per thread (none with one thread)
     shared = settings.with_(workers=cores)
     embedder = load_embedder(shared)
     assert embedder.runtime == "onnx" and embedder.threads == 1

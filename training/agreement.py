@@ -1,6 +1,7 @@
 """Label quality: agreement of the primary labels with the independent second pass, and with XQuAD's
 labels for the 482 questions the two files share; then the questions written for this project
-(training/news/, training/news2/, training/encyclopaedia/) against a second annotator's blind answers to a sample of them.
+(training/news/, training/news2/, training/encyclopaedia/) against a second annotator's blind answers to a
+sample of them.
 Usage: python training/agreement.py"""
 
 from __future__ import annotations
