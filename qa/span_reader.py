@@ -119,8 +119,9 @@ class SpanModel:
         """`runtime`: "onnx" reads with ONNX Runtime in int8: the folder's model.onnx, else an int8 export of
         its model.safetensors made once and cached (qa/reader_export.py); "torch" reads model.safetensors in
         `precision`. A folder holding model.onnx (`qa reader export`) is read with ONNX Runtime either way.
-        `lanes` (ONNX Runtime only): single-threaded sessions that read the windows of one batch side by side,
-        when it has several (0: one per thread; 1: none, every window on the `threads` session)."""
+        `lanes` (ONNX Runtime only): how many windows of one batch are read side by side, each on one thread of
+        one shared single-threaded session, when it has several (0: one per thread; 1: none, every window on
+        the `threads` session)."""
         self.model_dir = model_dir
         self.threads = threads  # ONNX Runtime's or torch's threads for its calls (None: the library's default)
         if not model_dir.is_dir():
@@ -152,7 +153,7 @@ class SpanModel:
                 onnx = cached_int8(model_dir, lambda: load_reader_weights(model_dir))
             self._run = self._load_onnx(onnx, threads)
         # A lone window is read on every thread; several, side by side on single-threaded lanes: a small model's
-        # call gains little from a second thread (1.2x here), two calls side by side 1.4x (BENCHMARKS.md). The
+        # call gains little from a second thread, two calls side by side more (about 1.3x, BENCHMARKS.md). The
         # lanes share one single-threaded session (ONNX Runtime runs concurrent calls of a session in parallel),
         # so they cost one more copy of the weights, not one each; its logits are the main session's bit for
         # bit. `threads` None (the library's default) counts as `model_threads()` here.

@@ -288,9 +288,14 @@ def test_each_server_process_gets_its_share_of_the_cores(settings, engine) -> No
     assert embedder.runtime == "onnx" and embedder.threads == 1
     one_each = Engine.load(shared, embedder=embedder, build=False).reader.model
     assert one_each.threads == 1 and one_each.lanes == 1  # one thread: no lanes to spread windows over
-    no_lanes = Engine.load(settings.with_(reader_lanes=1), embedder=load_embedder(settings), build=False)
-    assert no_lanes.reader.model.lanes == 1
-    assert Engine.load(shared.with_(reader_threads=3), embedder=embedder, build=False).reader.model.threads == 3
+    three = Engine.load(shared.with_(reader_threads=3), embedder=embedder, build=False).reader.model
+    assert three.threads == 3 and three.lanes == 3  # QA_READER_THREADS: its threads, and a lane for each
+
+    def lanes(**overrides: int) -> int:
+        return Engine.load(shared.with_(**overrides), embedder=embedder, build=False).reader.model.lanes
+
+    assert lanes(reader_threads=3, reader_lanes=1) == 1  # QA_READER_LANES=1: none, whatever the threads
+    assert lanes(reader_lanes=2) == 2  # set by hand, even with one reader thread
 
 
 def test_unknown_reader_is_a_clear_settings_error() -> None:

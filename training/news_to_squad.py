@@ -4,6 +4,7 @@ encyclopaedia-style articles about invented subjects (training/encyclopaedia/<wr
 
     python training/news_to_squad.py training/news            # check every writer's folder, write the JSON
     python training/news_to_squad.py training/encyclopaedia   # the same for the encyclopaedia-style ones
+    python training/news_to_squad.py training/news2           # the second batch of news (labels/news2-written.json)
     python training/news_to_squad.py training/news/A --check  # check one folder only, write nothing
 
 The output is training/labels/<collection>-written.json (collection: the folder's name, `news` or
