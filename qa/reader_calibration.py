@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -26,6 +28,11 @@ from qa.metrics import Scored, best_f1, best_threshold
 from qa.settings import CORPUS_STYLES, ROOT, Settings
 from qa.span_reader import Calibration
 
+if TYPE_CHECKING:
+    from qa.engine import Engine
+    from qa.gold import GoldQuestion
+
+Row: TypeAlias = tuple[int, tuple[float, ...], float]  # (question's position, features, F1 of the span)
 RIGHT_F1 = 0.5  # a candidate at least this close to a gold answer counts as right
 ROUNDING = 1e-4  # the precision of an answer's reported confidence (qa/engine.py)
 
@@ -38,8 +45,6 @@ def calibrate(
     from qa.engine import Engine, load_embedder
     from qa.gold import read_gold, write_squad_corpus
     from qa.reader_training import TrainConfig, load_examples, split_dev, write_dev_squad
-    from qa.reading import analyse_question
-    from qa.span_reader import SpanReader
 
     # One folder throughout, whatever style each step below scores at (QA_CORPUS_STYLE picks a default folder).
     settings = settings.with_(reader_model=settings.reader_folder)
@@ -60,20 +65,7 @@ def calibrate(
     embedder = load_embedder(settings)
     settings = settings.with_(corpus_dir=work_dir / "corpus", index_dir=work_dir / "index", reader="trained")
     engine = Engine.load(settings, embedder=embedder, build=True, progress=progress)
-    reader = engine.reader
-    assert isinstance(reader, SpanReader)
-
-    rows: list[tuple[int, tuple[float, ...], float]] = []  # (question, features, F1 of the span)
-    for qi, q in enumerate(gold.questions):
-        question = analyse_question(q.question, [])
-        qvec = engine.embedder.encode_query(question.search_text)
-        hits = engine.retriever.search(qvec, question.search_text, settings.top_k)
-        for c in reader.candidates(question.reader_text, hits, every_passage=True):
-            text = engine.index.documents[c.doc_id].text[c.start : c.end]
-            f1 = best_f1(q.answers, text) if q.answers else 0.0
-            rows.append((qi, c.features, f1))
-        if progress and qi % 100 == 0:
-            print(f"calibrate: {qi}/{len(gold.questions)} questions read", file=sys.stderr)
+    rows = candidate_rows(engine, gold.questions, progress)
     x = np.array([r[1] for r in rows], dtype=np.float64)
     y = np.array([r[2] >= RIGHT_F1 for r in rows], dtype=np.int64)
     lr = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
@@ -81,17 +73,7 @@ def calibrate(
     cal = Calibration(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]),
                       dict.fromkeys(CORPUS_STYLES, 0.5), fitted_on)  # fmt: skip
 
-    # The engine answers each question with its most probable span: (confidence, its F1).
-    best: dict[int, tuple[float, float]] = {}
-    for qi, feats, f1 in rows:
-        p = cal.confidence(feats)
-        if qi not in best or p > best[qi][0]:
-            best[qi] = (p, f1)
-    dev_rows = []
-    for qi, q in enumerate(gold.questions):
-        p, f1 = best.get(qi, (0.0, 0.0))
-        has = bool(q.answers)  # F1 answered / abstained; exact match plays no part in the choice
-        dev_rows.append(Scored(has, p, qi in best, 0.0, f1 if has else 0.0, 0.0, 0.0 if has else 1.0))
+    dev_rows = most_probable(rows, cal, gold.questions)
     # Each style's threshold is chosen on questions of that style: the config's dev articles (encyclopaedia
     # paragraphs for training/reader.toml) and, with threshold_gold, the news gold sets; without them the
     # dev questions serve both.
@@ -115,6 +97,43 @@ def calibrate(
         "right_share": round(float(y.mean()), 4), "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record
+
+
+def candidate_rows(engine: Engine, questions: Sequence[GoldQuestion], progress: bool = False) -> list[Row]:
+    """Every span the trained reader proposes for each question, every passage read (whatever
+    QA_READER_CONFIDENT says): (question's position, the calibration's features, the span's F1)."""
+    from qa.reading import analyse_question
+    from qa.span_reader import SpanReader
+
+    reader = engine.reader
+    assert isinstance(reader, SpanReader)
+    rows: list[Row] = []
+    for qi, q in enumerate(questions):
+        question = analyse_question(q.question, [])
+        qvec = engine.embedder.encode_query(question.search_text)
+        hits = engine.retriever.search(qvec, question.search_text, engine.settings.top_k)
+        for c in reader.candidates(question.reader_text, hits, every_passage=True):
+            text = engine.index.documents[c.doc_id].text[c.start : c.end]
+            rows.append((qi, c.features, best_f1(q.answers, text) if q.answers else 0.0))
+        if progress and qi % 100 == 0:
+            print(f"calibrate: {qi}/{len(questions)} questions read", file=sys.stderr)
+    return rows
+
+
+def most_probable(rows: list[Row], cal: Calibration, questions: Sequence[GoldQuestion]) -> list[Scored]:
+    """Each question answered with its most probable span under `cal` (or none: abstained), scored for the
+    threshold sweep; exact match plays no part in the choice."""
+    best: dict[int, tuple[float, float]] = {}  # question -> (confidence, F1)
+    for qi, feats, f1 in rows:
+        p = cal.confidence(feats)
+        if qi not in best or p > best[qi][0]:
+            best[qi] = (p, f1)
+    out = []
+    for qi, q in enumerate(questions):
+        p, f1 = best.get(qi, (0.0, 0.0))
+        has = bool(q.answers)
+        out.append(Scored(has, p, qi in best, 0.0, f1 if has else 0.0, 0.0, 0.0 if has else 1.0))
+    return out
 
 
 def recipe_of(model_dir: Path) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from qa.engine import Engine, load_embedder
 from qa.gold import read_gold
-from qa.metrics import Scored, best_f1, best_threshold, sweep
-from qa.reading import analyse_question
+from qa.metrics import best_threshold, sweep
+from qa.reader_calibration import candidate_rows, most_probable
 from qa.settings import Settings
 
 work = Path("var/reader-calibrate-news2")
@@ -28,21 +28,7 @@ for folder in sys.argv[1:]:
     )
     eng = Engine.load(s, embedder=load_embedder(s), build=False, progress=False)
     r = eng.reader
-    rows = []
-    for q in qs:
-        question = analyse_question(q.question, [])
-        qvec = eng.embedder.encode_query(question.search_text)
-        hits = eng.retriever.search(qvec, question.search_text, s.top_k)
-        best = None
-        for c in r.candidates(question.reader_text, hits, every_passage=True):
-            p = r.calibration.confidence(c.features)
-            text = eng.index.documents[c.doc_id].text[c.start : c.end]
-            f1 = best_f1(q.answers, text) if q.answers else 0.0
-            if best is None or p > best[0]:
-                best = (p, f1)
-        p, f1 = best or (0.0, 0.0)
-        has = bool(q.answers)
-        rows.append(Scored(has, p, best is not None, 0.0, f1 if has else 0.0, 0.0, 0.0 if has else 1.0))
+    rows = most_probable(candidate_rows(eng, qs), r.calibration, qs)
     b = best_threshold(rows)
     served = r.calibration.thresholds["news"]
     at = sweep(rows, [served])[0]
