@@ -872,3 +872,66 @@ def test_recalibrating_uses_the_recipe_the_model_was_trained_with(tmp_path) -> N
     assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # no training.json
     (tmp_path / "training.json").write_text(json.dumps({"manifest": {"config": "training/reader-cpu.toml"}}))
     assert recipe_of(tmp_path) == ROOT / "training" / "reader-cpu.toml"
+
+
+def test_each_styles_threshold_is_chosen_on_questions_of_that_style(tmp_path, settings) -> None:
+    """Calibration chooses the news threshold on news-style dev questions (written news collections) and the
+    encyclopaedia one on the rest. Here every news question is unanswerable (confidence near 0) and every
+    other one easy: each threshold serves its own questions (pooled, both would be the easy answers' lowest
+    confidence)."""
+    from qa.engine import Engine
+    from qa.reader_calibration import calibrate, style_of_article
+
+    assert style_of_article("news-A-01-council-budget-fight") == style_of_article("news2-B-03-x") == "news"
+    assert style_of_article("encyclopaedia-A-01-zirnstein") == style_of_article("Black_Death") == "encyclopaedia"
+    bridge = "The Vollmer bridge was designed by Margarethe Vollmer and opened in 1911 over the river Lenz."
+    fire = "A fire broke out at the harbour warehouse on Tuesday night. Firefighters kept it from spreading."
+    answerable = [("Who designed the Vollmer bridge?", "Margarethe Vollmer"), ("When did the bridge open?", "1911"),
+                  ("Which river does the Vollmer bridge cross?", "Lenz")]  # fmt: skip
+    unanswerable = ["Who owns the harbour warehouse?", "How much did the warehouse cost to build?",
+                    "What is the harbour master's name?"]  # fmt: skip
+    data = [
+        {"title": "Bridges", "paragraphs": [{"context": bridge, "qas": [
+            {"id": f"b{i}", "question": q, "is_impossible": False,
+             "answers": [{"text": a, "answer_start": bridge.index(a)}]} for i, (q, a) in enumerate(answerable)]}]},
+        {"title": "news-Z-01-harbour-fire", "paragraphs": [{"context": fire, "qas": [
+            {"id": f"n{i}", "question": q, "is_impossible": True, "answers": []}
+            for i, q in enumerate(unanswerable)]}]},
+    ]  # fmt: skip
+    (tmp_path / "dev.json").write_text(json.dumps({"version": "v2.0", "data": data}))
+    config = tmp_path / "dev.toml"
+    config.write_text('dev_articles = ["Bridges", "news-Z-01-harbour-fire"]\n[[data]]\npath = "dev.json"\n')
+    model = _copy_model(tmp_path)
+    record = calibrate(config, settings.with_(reader_model=model), tmp_path / "work", [], progress=False)
+    assert record["dev_questions_by_style"] == {"news": 3, "encyclopaedia": 3}
+    assert record["threshold_chosen_on"] == {"news": ["dev"], "encyclopaedia": ["dev"]}
+    assert record["thresholds"]["news"] < record["thresholds"]["encyclopaedia"]
+    assert json.loads((model / "calibration.json").read_text())["thresholds"] == record["thresholds"]
+    work = settings.with_(corpus_dir=tmp_path / "work" / "corpus", index_dir=tmp_path / "work" / "index")
+    news = Engine.load(work.with_(reader_model=model, corpus_style="news"), build=False)
+    wiki = Engine(news.settings.with_(corpus_style="encyclopaedia"), news.embedder, news.index, news.reader)
+    assert all(news.ask(q).abstained for q in unanswerable)
+    assert all(not wiki.ask(q).abstained for q, _ in answerable)
+    # With news gold sets of the served corpus, the news dev questions are pooled with them, reweighted to
+    # their share of unanswerable questions.
+    record = calibrate(config, settings.with_(reader_model=model), tmp_path / "work", [ROOT / "gold" / "seed.jsonl"],
+                       progress=False)  # fmt: skip
+    assert record["threshold_chosen_on"]["news"] == ["dev", str(ROOT / "gold" / "seed.jsonl")]
+    assert record["news_dev_unanswerable_share"] == 1.0
+    assert record["news_dev_reweighted_to"] == pytest.approx(12 / 70, abs=1e-4)  # seed: 12 of 70 unanswerable
+
+
+def test_rows_reweighted_to_a_share_of_unanswerable_questions_keep_their_total() -> None:
+    from qa.metrics import Scored, best_threshold, metrics_at
+    from qa.reader_calibration import reweighted, unanswerable_share
+
+    has = [Scored(True, c, True, 1.0, 1.0, 0.0, 0.0) for c in (0.9, 0.6, 0.3)]
+    no = [Scored(False, c, True, 0.0, 0.0, 1.0, 1.0) for c in (0.5, 0.4, 0.2)]
+    rows = reweighted(has + no, 0.25)
+    assert sum(r.weight for r in rows) == pytest.approx(6.0)
+    assert sum(r.weight for r in rows if not r.has_answer) == pytest.approx(1.5)
+    assert unanswerable_share(rows) == 0.5  # a share of questions, whatever their weights
+    # half unanswerable: abstaining below 0.6 is best; a quarter: answering down to 0.3 is
+    assert best_threshold(has + no).threshold == 0.6 and best_threshold(rows).threshold == 0.3
+    assert metrics_at(rows, 0.3).f1 == pytest.approx((3 * 1.5 + 0.5) / 6.0)  # the 0.2 one abstained on
+    assert reweighted(has, 0.25) == has  # one kind only: nothing to reweight
