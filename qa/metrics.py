@@ -158,9 +158,6 @@ class Scored:
     exact_if_abstained: float
     f1_if_abstained: float
     citation_ok: bool = False  # first citation quotes a gold answer from a gold document
-    # How many questions this one stands for in the ratios (calibration reweights a set whose share of
-    # unanswerable questions differs from the questions served); counts stay counts of questions.
-    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -193,7 +190,6 @@ class _Arrays:
         self.em_x = np.array([r.exact_if_abstained for r in rows], dtype=float)
         self.f1_x = np.array([r.f1_if_abstained for r in rows], dtype=float)
         self.cite = np.array([r.citation_ok for r in rows], dtype=bool)
-        self.w = np.array([r.weight for r in rows], dtype=float)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -205,30 +201,27 @@ def _at(a: _Arrays, threshold: float) -> ThresholdMetrics:
     answered = a.offered & (a.conf >= threshold)
     em = np.where(answered, a.em_a, a.em_x)
     f1 = np.where(answered, a.f1_a, a.f1_x)
-    has, no, w = a.has, ~a.has, a.w
+    has, no = a.has, ~a.has
+    n, n_has, n_no = len(em), int(has.sum()), int(no.sum())
     abstained = ~answered
     answered_has = answered & has
-
-    def total(mask: np.ndarray) -> float:  # weighted count of the questions in mask
-        return float(w[mask].sum())
-
     return ThresholdMetrics(
         threshold=float(threshold),
-        exact=_ratio((w * em).sum(), w.sum()),
-        f1=_ratio((w * f1).sum(), w.sum()),
-        total=len(em),
-        HasAns_exact=_ratio((w * em)[has].sum(), total(has)),
-        HasAns_f1=_ratio((w * f1)[has].sum(), total(has)),
-        HasAns_total=int(has.sum()),
-        NoAns_exact=_ratio((w * em)[no].sum(), total(no)),
-        NoAns_f1=_ratio((w * f1)[no].sum(), total(no)),
-        NoAns_total=int(no.sum()),
+        exact=_ratio(em.sum(), n),
+        f1=_ratio(f1.sum(), n),
+        total=n,
+        HasAns_exact=_ratio(em[has].sum(), n_has),
+        HasAns_f1=_ratio(f1[has].sum(), n_has),
+        HasAns_total=n_has,
+        NoAns_exact=_ratio(em[no].sum(), n_no),
+        NoAns_f1=_ratio(f1[no].sum(), n_no),
+        NoAns_total=n_no,
         answered=int(answered.sum()),
         abstained=int(abstained.sum()),
-        citation_precision=_ratio(total(answered_has & a.cite), total(answered_has)),
-        abstain_precision=_ratio(total(abstained & no), total(abstained)),
-        abstain_recall=_ratio(total(abstained & no), total(no)),
-        answered_wrongly_abstained=_ratio(total(abstained & has), total(has)),
+        citation_precision=_ratio((answered_has & a.cite).sum(), answered_has.sum()),
+        abstain_precision=_ratio((abstained & no).sum(), abstained.sum()),
+        abstain_recall=_ratio((abstained & no).sum(), n_no),
+        answered_wrongly_abstained=_ratio((abstained & has).sum(), n_has),
     )
 
 

@@ -6,15 +6,11 @@ one row: its features (span score, margin over "no answer", retrieval score and 
 right answer (token F1 >= 0.5 against the gold answers; never, for unanswerable questions). A logistic
 regression on those rows is P(right) (every passage the reader would read is read here, whatever
 QA_READER_CONFIDENT says, so the fit sees every candidate). A threshold per corpus style (QA_CORPUS_STYLE)
-is the one that gives the best F1 when the engine answers with its most probable span or abstains, on
-questions of that style, because confidence calibrated on encyclopaedia paragraphs runs lower on news and one
-threshold cannot serve both (BENCHMARKS.md): "news" on the dev questions of news articles written for this
-project (collections in WRITTEN_STYLES) pooled with `threshold_gold` (news gold sets of the served corpus,
-e.g. seed and heldout, asked as served), "encyclopaedia" on the other dev questions; a style with no
-questions of its own takes every dev question. The written dev questions are reweighted to the gold sets'
-share of unanswerable questions: their writers were asked for 7 of every 25 (28%, training/news/WRITING-BRIEF.md),
-and the threshold that is best depends on that share. All go to calibration.json; the gold sets used this way are
-development sets from then on, never reported as unseen.
+is the one that gives the best F1 when the engine answers with its most probable span or abstains:
+"encyclopaedia" on the dev questions, "news" on `threshold_gold` (news gold sets of the served corpus,
+e.g. seed and heldout, asked as served) when given, because confidence calibrated on encyclopaedia
+paragraphs runs lower on news and one threshold cannot serve both (BENCHMARKS.md). All go to
+calibration.json; the gold sets used this way are development sets from then on, never reported as unseen.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -39,11 +34,6 @@ if TYPE_CHECKING:
 
 Row: TypeAlias = tuple[int, tuple[float, ...], float]  # (question's position, features, F1 of the span)
 RIGHT_F1 = 0.5  # a candidate at least this close to a gold answer counts as right
-# The corpus style of each collection of written articles (training/news_to_squad.py titles an article
-# `<collection>-<writer>-<article>`); every other dev article (SQuAD's, the encyclopaedia-style written ones)
-# is encyclopaedia. Read from the title because the recipes and data files are kept byte for byte (their
-# hashes are in the shipped models' manifests).
-WRITTEN_STYLES = {"news": "news", "news2": "news"}
 ROUNDING = 1e-4  # the precision of an answer's reported confidence (qa/engine.py)
 
 
@@ -84,33 +74,24 @@ def calibrate(
                       dict.fromkeys(CORPUS_STYLES, 0.5), fitted_on)  # fmt: skip
 
     dev_rows = most_probable(rows, cal, gold.questions)
-    # Each style's threshold is chosen on questions of that style: the dev questions of its articles and,
-    # for news, the gold sets of threshold_gold; a style with neither takes every dev question.
-    dev_style = {e.qid: style_of_article(e.article) for e in dev}
-    own = {s: [r for q, r in zip(gold.questions, dev_rows, strict=True) if dev_style[q.id] == s] for s in CORPUS_STYLES}
-    chosen_on = {s: ["dev"] for s in CORPUS_STYLES}
-    style_rows = {s: own[s] or dev_rows for s in CORPUS_STYLES}
+    # Each style's threshold is chosen on questions of that style: the config's dev articles (encyclopaedia
+    # paragraphs for training/reader.toml) and, with threshold_gold, the news gold sets; without them the
+    # dev questions serve both.
+    chosen_on: dict[str, list[str]] = {"encyclopaedia": ["dev"], "news": ["dev"]}
+    style_rows: dict[str, list[Scored]] = {"encyclopaedia": dev_rows, "news": dev_rows}
     out = settings.reader_folder / "calibration.json"
-    extra: dict[str, float] = {}
     if threshold_gold:
         _write(out, cal, {})  # the served engine below must score with the new coefficients
-        served_rows = _served_rows(served.with_(reader="trained"), embedder, threshold_gold)
-        share = unanswerable_share(served_rows)
-        style_rows["news"] = reweighted(own["news"], share) + served_rows
-        chosen_on["news"] = ["dev"] * bool(own["news"]) + [str(g) for g in threshold_gold]
-        if own["news"]:
-            extra = {"news_dev_unanswerable_share": round(unanswerable_share(own["news"]), 4),
-                     "news_dev_reweighted_to": round(share, 4)}  # fmt: skip
+        style_rows["news"] = _served_rows(served.with_(reader="trained"), embedder, threshold_gold)
+        chosen_on["news"] = [str(g) for g in threshold_gold]
     best_at = {style: best_threshold(style_rows[style]) for style in CORPUS_STYLES}
     # Served answers report confidence to 4 decimals: the threshold chosen on them goes half a unit lower, so
     # the engine (comparing the unrounded confidence) answers exactly the questions counted as answered here.
-    slack = {s: ROUNDING / 2 if s == "news" and threshold_gold else 0.0 for s in CORPUS_STYLES}
+    slack = {s: ROUNDING / 2 if style_rows[s] is not dev_rows else 0.0 for s in CORPUS_STYLES}
     thresholds = {s: min(1.0, max(0.0, m.threshold - slack[s])) for s, m in best_at.items()}  # 1: abstain on all
     cal = Calibration(cal.coef, cal.intercept, thresholds, cal.fitted_on)
     record = _write(out, cal, {
         "threshold_chosen_on": chosen_on,
-        "dev_questions_by_style": {s: len(own[s]) for s in CORPUS_STYLES},
-        **extra,
         "f1_at_threshold": {style: round(m.f1, 4) for style, m in best_at.items()},
         "candidates": len(rows), "top_k": settings.top_k, "reader_passages": settings.reader_passages,
         "right_share": round(float(y.mean()), 4), "reader_confident_served": served.reader_confident,
@@ -153,26 +134,6 @@ def most_probable(rows: list[Row], cal: Calibration, questions: Sequence[GoldQue
         has = bool(q.answers)
         out.append(Scored(has, p, qi in best, 0.0, f1 if has else 0.0, 0.0, 0.0 if has else 1.0))
     return out
-
-
-def unanswerable_share(rows: Sequence[Scored]) -> float:
-    return sum(not r.has_answer for r in rows) / len(rows) if rows else 0.0
-
-
-def reweighted(rows: Sequence[Scored], share: float) -> list[Scored]:
-    """The rows weighted so that unanswerable questions carry `share` of their total weight (the total is
-    kept): a threshold chosen on them is the best for questions with that mix. Unchanged when the rows hold
-    only one kind."""
-    own = unanswerable_share(rows)
-    if not 0.0 < own < 1.0:
-        return list(rows)
-    w_no, w_has = share / own, (1.0 - share) / (1.0 - own)
-    return [replace(r, weight=w_has if r.has_answer else w_no) for r in rows]
-
-
-def style_of_article(title: str) -> str:
-    """The corpus style a dev article is written in: news for the written news collections, else encyclopaedia."""
-    return WRITTEN_STYLES.get(title.split("-", 1)[0], "encyclopaedia")
 
 
 def recipe_of(model_dir: Path) -> Path:

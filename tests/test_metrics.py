@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import replace
 
 import pytest
 
@@ -208,14 +207,3 @@ def test_auroc_counts_pairs_the_confidence_orders_rightly() -> None:
     # 3 of the 4 (positive, negative) pairs are ordered rightly
     assert metrics.auroc([True, False, True, False], [0.9, 0.7, 0.6, 0.1]) == 0.75
     assert math.isnan(metrics.auroc([True, True], [0.1, 0.2]))
-
-
-def test_a_weighted_question_counts_as_that_many_copies() -> None:
-    rows = [_answerable(0.9, 1.0), _answerable(0.3, 0.5), _unanswerable(0.6)]
-    heavy = [rows[0], replace(rows[1], weight=3.0), rows[2]]
-    copies = [rows[0], rows[1], rows[1], rows[1], rows[2]]
-    for t in (0.0, 0.5, 0.7, 1.0):
-        a, b = metrics.metrics_at(heavy, t), metrics.metrics_at(copies, t)
-        assert (a.f1, a.exact, a.HasAns_f1, a.NoAns_f1) == pytest.approx((b.f1, b.exact, b.HasAns_f1, b.NoAns_f1))
-        assert a.abstain_recall == pytest.approx(b.abstain_recall)
-    assert metrics.metrics_at(heavy, 0.0).total == 3  # counts stay counts of questions
