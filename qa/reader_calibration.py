@@ -138,9 +138,15 @@ def most_probable(rows: list[Row], cal: Calibration, questions: Sequence[GoldQue
 
 def recipe_of(model_dir: Path) -> Path:
     """The recipe a model was trained with (its training.json manifest), whose dev articles it never trained
-    on; training/reader.toml where the manifest names none or a file not in this repository."""
+    on; training/reader.toml where the manifest names none or a file not in this repository. A merged reader
+    (`qa reader merge`) takes its second reader's: the fine-tune, or the later of two fine-tunes, whose recipe
+    holds out the first's dev articles too (reader.toml's in reader-news.toml, reader-news.toml's in
+    reader-news2.toml)."""
     try:
-        named = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))["manifest"]["config"]
+        record = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))
+        while "merge" in record:
+            record = record["merge"]["second"]["training"]
+        named = record["manifest"]["config"]
     except (OSError, ValueError, KeyError, TypeError):
         named = None
     recipe = ROOT / named if isinstance(named, str) else None

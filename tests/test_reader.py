@@ -853,6 +853,8 @@ def test_recalibrating_keeps_the_gold_sets_the_threshold_was_chosen_on(tmp_path)
 
     # the shipped model's threshold was chosen on dev + seed + heldout: a plain `qa reader calibrate` reuses them
     assert previous_threshold_gold(ROOT / "models" / "reader") == [Path("gold/seed.jsonl"), Path("gold/heldout.jsonl")]
+    news = [Path(f"gold/{g}.jsonl") for g in ("seed", "heldout", "blind18", "blind19")]
+    assert previous_threshold_gold(ROOT / "models" / "reader-news") == news
     assert previous_threshold_gold(tmp_path) == []  # no calibration yet: dev questions only
     (tmp_path / "calibration.json").write_text("{not json")
     assert previous_threshold_gold(tmp_path) == []
@@ -866,9 +868,16 @@ def test_recalibrating_uses_the_recipe_the_model_was_trained_with(tmp_path) -> N
     written articles that training/reader.toml does not."""
     from qa.reader_calibration import recipe_of
 
-    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-news.toml"
+    # the news reader is a merge of two fine-tunes: the second's recipe holds out the first's dev articles too
+    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-news2.toml"
     # the shipped encyclopaedia reader was trained from a copy of its recipe on a GPU machine: the default
     assert recipe_of(MODEL_DIR) == ROOT / "training" / "reader.toml"
     assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # no training.json
     (tmp_path / "training.json").write_text(json.dumps({"manifest": {"config": "training/reader-cpu.toml"}}))
     assert recipe_of(tmp_path) == ROOT / "training" / "reader-cpu.toml"
+    merged = {"merge": {"first": {"training": {"manifest": {"config": "training/reader.toml"}}},
+                        "second": {"training": {"manifest": {"config": "training/reader-news.toml"}}}}}  # fmt: skip
+    (tmp_path / "training.json").write_text(json.dumps(merged))
+    assert recipe_of(tmp_path) == ROOT / "training" / "reader-news.toml"
+    (tmp_path / "training.json").write_text(json.dumps({"merge": {"second": {"folder": "gone"}}}))
+    assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # a source without its record
