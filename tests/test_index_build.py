@@ -382,3 +382,27 @@ def test_a_model_that_cannot_be_traced_runs_eagerly_with_a_warning(caplog: pytes
 
     assert trace_encoder(NotBert()) is None
     assert "running the model eagerly" in caplog.text
+
+
+def test_the_default_retrieval_model_is_the_shipped_fine_tune_and_its_id_follows_its_weights(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """models/embedder (all-MiniLM-L6-v2 fine-tuned for this corpus's retrieval) serves unless another folder is
+    named; its fp16 weights compute in fp32; an index records the model by its weights too, so a fine-tune saved
+    over the last in the same folder is never served from an index the old one embedded."""
+    from index.embedding import SHIPPED_MODEL, packaged_model_path
+
+    assert embedder.model_path == str(SHIPPED_MODEL)
+    assert next(embedder.model.parameters()).dtype.is_floating_point
+    assert str(next(embedder.model.parameters()).dtype) == "torch.float32"
+    base = Embedder(packaged_model_path())
+    q = "Who designed the teddy bear bags?"
+    assert float(embedder.encode_query(q) @ base.encode_query(q)) < 0.999  # a different model, not a copy
+    copy = tmp_path / "embedder"
+    shutil.copytree(SHIPPED_MODEL, copy)
+    first = Embedder(str(copy)).model_id
+    weights = copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # one bit of one weight: the same config, another model
+    weights.write_bytes(bytes(data))
+    assert Embedder(str(copy)).model_id != first

@@ -61,13 +61,13 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from index.embedding import default_model_path
+    from index.embedding import packaged_model_path
 
     torch.manual_seed(ns.seed)
     rng = random.Random(ns.seed)
     recipe = tomllib.loads((ROOT / "training" / "reader-news2.toml").read_text(encoding="utf-8"))
     data = pairs(set(recipe["dev_articles"]))
-    model = SentenceTransformer(default_model_path(), device="cpu", local_files_only=True)
+    model = SentenceTransformer(packaged_model_path(), device="cpu", local_files_only=True)
     # hard negatives: the closest passage of the same article without the answer, by the model before training
     with torch.no_grad():
         texts = sorted({t for q, p, o in data for t in [p, *o]})
