@@ -67,7 +67,8 @@ def main() -> None:
     rng = random.Random(ns.seed)
     recipe = tomllib.loads((ROOT / "training" / "reader-news2.toml").read_text(encoding="utf-8"))
     data = pairs(set(recipe["dev_articles"]))
-    model = SentenceTransformer(packaged_model_path(), device="cpu", local_files_only=True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # an accelerator when present, as reader training
+    model = SentenceTransformer(packaged_model_path(), device=device, local_files_only=True)
     # hard negatives: the closest passage of the same article without the answer, by the model before training
     with torch.no_grad():
         texts = sorted({t for q, p, o in data for t in [p, *o]})
@@ -95,16 +96,17 @@ def main() -> None:
         passages = [p for _, p, _ in batch] + [n for _, _, n in batch if n]
 
         def embed(texts: list[str]) -> torch.Tensor:
-            feats = model.tokenize(texts)
+            raw = getattr(model, "preprocess", model.tokenize)(texts)  # `tokenize` before sentence-transformers 6
+            feats = {k: v.to(model.device) if torch.is_tensor(v) else v for k, v in raw.items()}
             return model(feats)["sentence_embedding"]
 
         q = torch.nn.functional.normalize(embed([b[0] for b in batch]), dim=-1)
         p = torch.nn.functional.normalize(embed(passages), dim=-1)
         logits = ns.scale * q @ p.T
         # the same passage can serve two questions of a batch: mask its duplicates as negatives
-        labels = torch.arange(len(batch))
+        labels = torch.arange(len(batch), device=logits.device)
         dup = torch.tensor([[passages[j] == batch[i][1] and j != i for j in range(len(passages))]
-                            for i in range(len(batch))])  # fmt: skip
+                            for i in range(len(batch))], device=logits.device)  # fmt: skip
         logits = logits.masked_fill(dup, -1e4)
         loss = torch.nn.functional.cross_entropy(logits, labels)
         loss.backward()
