@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -79,7 +78,8 @@ class Embedder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
         self.max_tokens = int(self.model.max_seq_length)  # word-pieces, including [CLS] and [SEP]
-        self.model_id = _model_id(Path(self.model_path), self.dimension)
+        fingerprint = _fingerprint(Path(self.model_path))  # read once: the index's model id and the export's key
+        self.model_id = _model_id(Path(self.model_path), self.dimension, fingerprint)
         self.calls = 0
         self.texts_encoded = 0
         # The tokenizer is not thread-safe, and a server embeds queries and rebuilds its index in one process.
@@ -87,7 +87,7 @@ class Embedder:
         self._lock = threading.Lock()
         self.threads = threads
         # "onnx", "torchscript" or "eager": what runs the transformer (stats and tests)
-        self.runtime, self._graph = _fast_transformer(self.model, Path(self.model_path), runtime, device, threads)
+        self.runtime, self._graph = _fast_transformer(self.model, fingerprint, runtime, device, threads)
 
     def encode(
         self,
@@ -162,7 +162,7 @@ class Embedder:
 
 
 def _fast_transformer(
-    model: Any, model_dir: Path, runtime: str, device: str, threads: int | None
+    model: Any, fingerprint: str, runtime: str, device: str, threads: int | None
 ) -> tuple[str, Callable[..., Any] | None]:
     """(what runs the transformer, the graph `_encode_traced` calls or None for sentence-transformers' own
     `encode`). A graph only where the pipeline is the plain transformer -> pooling (-> normalisation) that
@@ -171,7 +171,7 @@ def _fast_transformer(
     if bert is None:
         return "eager", None
     if runtime == "onnx":
-        graph = _onnx_transformer(bert, model_dir, threads)
+        graph = _onnx_transformer(bert, fingerprint, threads)
         if graph is not None:
             return "onnx", graph
     graph = trace_encoder(bert)
@@ -198,7 +198,7 @@ def _plain_bert(model: Any) -> Any | None:
     return bert
 
 
-def _onnx_transformer(bert: Any, model_dir: Path, threads: int | None) -> Callable[..., Any] | None:
+def _onnx_transformer(bert: Any, fingerprint: str, threads: int | None) -> Callable[..., Any] | None:
     """The transformer as a fused fp32 ONNX Runtime graph, from the cache or exported once; None (with a
     warning) where that fails: the vectors are the same from torch, only slower."""
     import torch
@@ -212,11 +212,10 @@ def _onnx_transformer(bert: Any, model_dir: Path, threads: int | None) -> Callab
             out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
-    weights = [p for p in (model_dir / "model.safetensors", model_dir / "pytorch_model.bin") if p.is_file()]
     try:
-        key = weights_digest([model_dir / "config.json", *weights[:1]], RECIPE)
+        key = weights_digest([], f"{RECIPE}:{fingerprint}")  # a changed model or recipe never reads a stale export
         path = cached_export(CACHE_DIR, key, lambda out: export_fused(HiddenStates().eval(), out, ["hidden"]),
-                             f"the embedding model {model_dir}")  # fmt: skip
+                             "the embedding model")  # fmt: skip
         session = cpu_session(path, threads)
     except (OSError, ExportError) as exc:
         log.warning("embedding model not run with ONNX Runtime (%s); torch is used, the vectors are the same", exc)
@@ -233,15 +232,14 @@ def _onnx_transformer(bert: Any, model_dir: Path, threads: int | None) -> Callab
     return run
 
 
-def _model_id(path: Path, dimension: int) -> str:
-    """Name plus a fingerprint of the model's config and weights, so a different model under the same name
-    (a fine-tune saved over the last) is caught."""
-    h = hashlib.sha256()
-    for name in ("config.json", "modules.json", "sentence_bert_config.json"):
-        f = path / name
-        if f.is_file():
-            h.update(f.read_bytes())
-    weights = [path / n for n in ("model.safetensors", "pytorch_model.bin") if (path / n).is_file()]
-    h.update(weights_digest(weights, "").encode())
+def _fingerprint(path: Path) -> str:
+    """sha256 of what makes the model: its configuration files and weights."""
+    names = ("config.json", "modules.json", "sentence_bert_config.json", "model.safetensors", "pytorch_model.bin")
+    return weights_digest([path / n for n in names if (path / n).is_file()], "")
+
+
+def _model_id(path: Path, dimension: int, fingerprint: str) -> str:
+    """Name plus the model's fingerprint, so a different model under the same name (a fine-tune saved over
+    the last) is caught."""
     name = path.parent.name if path.name in {"model", "models"} else path.name
-    return f"{name}:{dimension}:{h.hexdigest()[:12]}"
+    return f"{name}:{dimension}:{fingerprint[:12]}"
