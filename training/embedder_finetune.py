@@ -69,7 +69,9 @@ def main() -> None:
     data = pairs(set(recipe["dev_articles"]))
     device = "cuda" if torch.cuda.is_available() else "cpu"  # an accelerator when present, as reader training
     model = SentenceTransformer(packaged_model_path(), device=device, local_files_only=True)
-    # hard negatives: the closest passage of the same article without the answer, by the model before training
+    # hard negatives: the closest passage of the same article without the answer, by the model before training.
+    # The rule of qa.reader_training.add_retrieved_negatives, but one negative paired with each question (that
+    # function returns standalone "no answer" examples for a share of them) and the answer matched as written.
     with torch.no_grad():
         texts = sorted({t for q, p, o in data for t in [p, *o]})
         vec = dict(zip(texts, model.encode(texts, batch_size=64, normalize_embeddings=True), strict=True))
