@@ -10,6 +10,11 @@ and `accelerate`, which nothing else here uses). The dev articles of training/re
 so the readers' calibration questions stay unseen.
 
     .venv/bin/python training/embedder_finetune.py --out var/embedder-ft [--epochs 1] [--max-minutes 25]
+
+`--with-squad SHARE` adds that share of the SQuAD-style questions of training/reader.toml's data files (SQuAD 1.1
+slice, XQuAD, the labelled SQuAD 2.0 questions, the questions written for SQuAD paragraphs; answerable ones only,
+the same dev articles left out), each with its paragraph and the closest paragraph of its article without the
+answer.
 """
 
 from __future__ import annotations
@@ -47,6 +52,23 @@ def pairs(dev: set[str]) -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def squad_pairs(dev: set[str]) -> list[tuple[str, str, list[str]]]:
+    """The same triples from the SQuAD-style data files of training/reader.toml (answerable questions)."""
+    from qa.reader_training import TrainConfig, load_examples
+
+    cfg = TrainConfig.load(ROOT / "training" / "reader.toml")
+    examples = [e for e in load_examples(cfg.data, cfg.seed, cfg.dev_articles) if e.article not in dev]
+    paragraphs: dict[str, set[str]] = {}
+    for e in examples:
+        paragraphs.setdefault(e.article, set()).add(e.context)
+    out = []
+    for e in examples:
+        if e.answer_text:
+            others = sorted(c for c in paragraphs[e.article] if c != e.context and e.answer_text not in c)
+            out.append((e.question, e.context, others))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
@@ -56,6 +78,13 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--max-minutes", type=float, default=25.0)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--with-squad",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="add this share (0-1, drawn with the seed) of the SQuAD-style questions (see above)",
+    )
     ns = ap.parse_args()
 
     import torch
@@ -67,6 +96,9 @@ def main() -> None:
     rng = random.Random(ns.seed)
     recipe = tomllib.loads((ROOT / "training" / "reader-news2.toml").read_text(encoding="utf-8"))
     data = pairs(set(recipe["dev_articles"]))
+    if ns.with_squad > 0:
+        extra = squad_pairs(set(recipe["dev_articles"]))
+        data += [t for t in extra if rng.random() < ns.with_squad]
     device = "cuda" if torch.cuda.is_available() else "cpu"  # an accelerator when present, as reader training
     model = SentenceTransformer(packaged_model_path(), device=device, local_files_only=True)
     # hard negatives: the closest passage of the same article without the answer, by the model before training.
