@@ -4,9 +4,8 @@ Under concurrent load, encoding eight questions in one call costs a fraction of 
 2 cores: ~40 ms against ~150 ms). One worker thread owns the model: it takes everything queued since its
 last call, runs it in one batch and hands each caller its results. A lone caller waits for a batch of
 one. (A design where a caller leads the batching starves that caller under steady load: it keeps encoding
-other people's questions after its own is done.) The question embedding goes through it; so does the span
-reader, which reads each window in a call of its own and the windows of one batch side by side on its lanes
-(qa/span_reader.py, `SpanModel._read_windows`).
+other people's questions after its own is done.) The question embedding goes through it. The span reader does
+not: it reads each window in a call of its own, so batches would only add a barrier (qa/reader_lanes.py).
 """
 
 from __future__ import annotations

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
 
-from index.query_batching import MicroBatcher
 from index.store import IndexData
 from index.tracing import trace_encoder
 from qa.precision import resolve_precision
+from qa.reader_lanes import WindowLanes
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
 from qa.settings import CORPUS_STYLES, model_threads
@@ -36,13 +37,13 @@ MAX_LENGTH = 320  # word pieces per window: a 160-token chunk and its question f
 STRIDE = 128  # overlap of a long passage's windows
 MAX_QUERY_TOKENS = 64
 SPANS_PER_WINDOW = 3  # alternatives kept per window (candidates, corroboration)
-MAX_WINDOWS_PER_BATCH = 48  # concurrent questions' windows tokenised together up to this many (then one call each)
 FEATURES = ("margin", "score", "retrieval", "rank")  # what the calibration weighs (calibration.json)
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 _MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask")
 
 
 Logits: TypeAlias = tuple[np.ndarray, np.ndarray]  # a window's start and end logits
+Window: TypeAlias = list[list[int]]  # a window's input ids, token types and attention mask
 RunFn: TypeAlias = Callable[[np.ndarray, np.ndarray, np.ndarray], Logits]  # ids, token types, mask -> logits
 
 
@@ -119,9 +120,9 @@ class SpanModel:
         """`runtime`: "onnx" reads with ONNX Runtime in int8: the folder's model.onnx, else an int8 export of
         its model.safetensors made once and cached (qa/reader_export.py); "torch" reads model.safetensors in
         `precision`. A folder holding model.onnx (`qa reader export`) is read with ONNX Runtime either way.
-        `lanes` (ONNX Runtime only): how many windows of one batch are read side by side, each on one thread of
-        one shared single-threaded session, when it has several (0: one per thread; 1: none, every window on
-        the `threads` session)."""
+        `lanes` (ONNX Runtime only): how many windows (concurrent questions', or one question's passages) are
+        read side by side, each on one thread of one shared single-threaded session (0: one per thread; 1: none,
+        every window on the `threads` session, one at a time)."""
         self.model_dir = model_dir
         self.threads = threads  # ONNX Runtime's or torch's threads for its calls (None: the library's default)
         if not model_dir.is_dir():
@@ -159,12 +160,9 @@ class SpanModel:
         # bit. `threads` None (the library's default) counts as `model_threads()` here.
         n_lanes = (lanes or threads or model_threads()) if self.runtime == "onnx" else 1
         self._lane_run = self._load_onnx(onnx, 1) if n_lanes > 1 else None
-        self._lane_pool = ThreadPoolExecutor(n_lanes, "reader-lane") if n_lanes > 1 else None
-        self.lane_windows = [0] * n_lanes if n_lanes > 1 else []  # windows each lane has read (tests)
-        self.windows = 0  # model calls made: one per window
-        self._batcher: MicroBatcher[tuple[str, str], list[PassageSpan]] = MicroBatcher(
-            self._read_pairs, MAX_WINDOWS_PER_BATCH, name="reader-batcher"
-        )
+        self._lanes: WindowLanes[Window, Logits] = WindowLanes(self._call, n_lanes)
+        # The fast tokenizer sets its truncation on each call: callers' threads take turns (a fraction of a ms)
+        self._tokenizing = threading.Lock()
 
     # -- weights ------------------------------------------------------------------------------------------
     def _load_onnx(self, path: Path, threads: int | None) -> RunFn:
@@ -203,9 +201,11 @@ class SpanModel:
         return run
 
     # -- reading ------------------------------------------------------------------------------------------
-    def read(self, question: str, passages: Sequence[str]) -> list[PassageSpan]:
-        """Best spans of every passage (several per passage), best first by score."""
-        per_pair = self._batcher.run([(question, p) for p in passages])
+    def read(self, question: str, passages: Sequence[str], since: float | None = None) -> list[PassageSpan]:
+        """Best spans of every passage (several per passage), best first by score. `since`: when the question
+        began reading (time.monotonic()), so that its later passages queue before questions that began after
+        it (default: now)."""
+        per_pair = self._read_pairs([(question, p) for p in passages], time.monotonic() if since is None else since)
         spans = [
             PassageSpan(i, s.start, s.end, s.score, s.null_score) for i, found in enumerate(per_pair) for s in found
         ]
@@ -218,37 +218,26 @@ class SpanModel:
 
     @property
     def lanes(self) -> int:
-        return max(1, len(self.lane_windows))
+        return self._lanes.lanes
 
-    def _read_windows(self, windows: list[list[list[int]]]) -> list[Logits]:
-        """Start and end logits of each window (input ids, token types, mask), one model call a window: a lone
-        one on the model's threads, several spread over the lanes, longest first to the least loaded."""
+    @property
+    def windows(self) -> int:
+        """Model calls made: one per window."""
+        return self._lanes.calls
 
-        def call(run: RunFn, w: int) -> Logits:
-            ids, types, mask = (np.array([x], dtype=np.int64) for x in windows[w])
-            starts, ends = run(ids, types, mask)
-            return starts[0], ends[0]
+    @property
+    def lane_windows(self) -> list[int]:
+        """Windows each lane has read on its single thread (none without lanes)."""
+        return self._lanes.lane_calls
 
-        if len(windows) < 2 or self._lane_pool is None or self._lane_run is None:
-            return [call(self._run, w) for w in range(len(windows))]
-        lane_run = self._lane_run
-        loads = [0] * self.lanes  # word pieces given to each lane
-        plan: list[list[int]] = [[] for _ in range(self.lanes)]  # the windows each lane reads
-        for w in sorted(range(len(windows)), key=lambda w: -len(windows[w][0])):
-            lane = loads.index(min(loads))
-            plan[lane].append(w)
-            loads[lane] += len(windows[w][0])
-        futures = {lane: self._lane_pool.submit(lambda ws: [call(lane_run, w) for w in ws], ws)
-                   for lane, ws in enumerate(plan) if ws}  # fmt: skip
-        wait(futures.values())  # every lane done before the next batch may start, even when one failed
-        out: dict[int, Logits] = {}
-        for lane, future in futures.items():
-            out.update(zip(plan[lane], future.result(), strict=True))  # a lane's error reaches the callers
-        for lane in futures:
-            self.lane_windows[lane] += len(plan[lane])
-        return [out[w] for w in range(len(windows))]
+    def _call(self, window: Window, alone: bool) -> Logits:
+        """One window's start and end logits: on the model's threads when it is read alone, else on a lane's."""
+        run = self._run if alone or self._lane_run is None else self._lane_run
+        ids, types, mask = (np.array([x], dtype=np.int64) for x in window)
+        starts, ends = run(ids, types, mask)
+        return starts[0], ends[0]
 
-    def _read_pairs(self, pairs: list[tuple[str, str]]) -> list[list[PassageSpan]]:
+    def _read_pairs(self, pairs: list[tuple[str, str]], since: float) -> list[list[PassageSpan]]:
         """Every window of every (question, passage) pair, each in a model call of its own.
 
         Not one padded call for all: int8 dynamic quantisation scales a layer's activations by their range
@@ -256,12 +245,12 @@ class SpanModel:
         questions, under load) and on the padding; alone, a question gets the same answer and confidence
         whoever else is asking. No padding is computed either: 11-20% more questions a second at 8 clients,
         and a lone question no slower (BENCHMARKS.md)."""
-        enc = self.tokenizer(
-            [self._clip(q) for q, _ in pairs], [p for _, p in pairs], truncation="only_second",
-            max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
-        )  # fmt: skip
-        logits = self._read_windows([[enc[k][w] for k in _MODEL_INPUTS] for w in range(len(enc["input_ids"]))])
-        self.windows += len(logits)
+        with self._tokenizing:
+            enc = self.tokenizer(
+                [self._clip(q) for q, _ in pairs], [p for _, p in pairs], truncation="only_second",
+                max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
+            )  # fmt: skip
+        logits = self._lanes.read([[enc[k][w] for k in _MODEL_INPUTS] for w in range(len(enc["input_ids"]))], since)
         found: list[dict[tuple[int, int], PassageSpan]] = [{} for _ in pairs]
         for w, pair in enumerate(enc["overflow_to_sample_mapping"]):
             offsets = passage_offsets(enc["offset_mapping"][w], enc.sequence_ids(w))
@@ -323,23 +312,24 @@ class SpanReader:
         time. Passages from articles of different dates are always all read: the engine's recency
         preference weighs their answers against each other."""
         hits = hits[: self.passages]
+        since = time.monotonic()  # the rest of its passages queue before questions that begin after it
         if every_passage or self.confident >= 1.0 or len(hits) < 2 or self._dates_differ(hits):
-            return self._read_hits(reader_text, hits)
-        first = self._read_hits(reader_text, hits[:1])
+            return self._read_hits(reader_text, hits, since)
+        first = self._read_hits(reader_text, hits[:1], since)
         if any(self.calibration.confidence(c.features) >= self.confident for c in first):
             return first
-        return first + self._read_hits(reader_text, hits[1:])
+        return first + self._read_hits(reader_text, hits[1:], since)
 
     def _dates_differ(self, hits: list[Hit]) -> bool:
         docs = self.index.documents
         return len({docs[self.index.chunks[h.chunk_id].doc_id].date for h in hits} - {None}) > 1
 
-    def _read_hits(self, reader_text: str, hits: list[Hit]) -> list[Candidate]:
+    def _read_hits(self, reader_text: str, hits: list[Hit], since: float) -> list[Candidate]:
         chunks = [self.index.chunks[h.chunk_id] for h in hits]
         return [
             Candidate(chunks[s.passage].doc_id, chunks[s.passage].chunk_id, chunks[s.passage].start + s.start,
                       chunks[s.passage].start + s.end, span_features(s, hits[s.passage]))
-            for s in self.model.read(reader_text, [c.text for c in chunks])
+            for s in self.model.read(reader_text, [c.text for c in chunks], since)
         ]  # fmt: skip
 
 
