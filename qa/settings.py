@@ -50,9 +50,9 @@ class Settings:
     reader_model: Path | None = None
     reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
     # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
-    # of that one reaches this confidence (1: always reads them all); 0.3 chosen for the int8
-    # reader on the development sets (benchmarks/reader_cascade.py)
-    reader_confident: float = 0.3
+    # of that one reaches this confidence (1: always reads them all); 0.2 since 2026-12-07: fewer second
+    # passages, F1 within its rule on fresh sets (training/runs/cascade-level-2026-12-07/PLAN.md)
+    reader_confident: float = 0.2
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: `model_threads`)
     # QA_READER_LANES: with ONNX Runtime, how many windows (concurrent questions', or one question's passages)
     # are read side by side, each on one thread, by one more copy of the reader; a lone window still takes every

@@ -280,7 +280,7 @@ class SpanReader:
         self.index = index
         self.passages = passages  # the best-ranked retrieved passages it reads (cost grows with each)
         # Below this confidence in the first passage it reads the others too (1, the default here: always
-        # all; the service passes QA_READER_CONFIDENT, 0.3 by default)
+        # all; the service passes QA_READER_CONFIDENT, 0.2 by default)
         self.confident = confident
         self._model_dir = model_dir
 

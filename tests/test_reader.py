@@ -198,7 +198,7 @@ def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
         spans = reader.read(q, hits, qvec)
         return reader.model.windows - windows, spans[0].confidence if spans else 0.0
 
-    assert engine.settings.reader_confident == 0.3  # the default (chosen on the development sets)
+    assert engine.settings.reader_confident == 0.2  # the default (training/runs/cascade-level-2026-12-07)
     folder = engine.settings.reader_folder  # the served reader's calibration with its model
     cascade = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=0.5)
     every = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=1.0)
