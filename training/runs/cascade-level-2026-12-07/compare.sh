@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Plan of 2026-12-07 (thirteenth session): the served cascade level (0.3, "served") against 0.2 ("candidate"),
+# Plan of 2026-12-07 (thirteenth session): the cascade level served when it ran (0.3, "served") against 0.2
+# ("candidate", the default since),
 # int8 as served, each set's own corpus style. Output: var/eval/cascade/{served,candidate}-SET.
 # Usage: training/runs/cascade-level-2026-12-07/compare.sh [set ...]
 set -euo pipefail
