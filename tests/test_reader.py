@@ -489,13 +489,15 @@ def test_training_writes_manifest_log_checkpoint_and_a_loadable_model(tmp_path) 
 
     config = _tiny_training_set(tmp_path)
     out = tmp_path / "run"
-    model_dir = train(config, out)
+    negatives = tmp_path / "negatives"
+    model_dir = train(config, out, negatives_cache=negatives)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"][0]["sha256"] == sha256_of(tmp_path / "tiny.json")
     assert manifest["config_sha256"] == sha256_of(config)
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     data = next(r for r in log if r["event"] == "data")
     assert data["negatives"] > 0  # retrieved passages without the answer became no-answer examples
+    assert data["negatives_reused"] is False and len(list(negatives.glob("*.jsonl"))) == 1
     evals = [r for r in log if r["event"] == "eval"]
     assert len(evals) >= 2 and all("loss" in r and "dev_hasans_f1" in r for r in evals)
     assert (out / "checkpoint.pt").is_file()
@@ -506,15 +508,36 @@ def test_training_writes_manifest_log_checkpoint_and_a_loadable_model(tmp_path) 
 
     # --resume continues from the checkpoint instead of starting again; the time budget stops cleanly.
     done_steps = evals[-1]["step"]
-    train(config, out, resume=True)
+    train(config, out, resume=True, negatives_cache=negatives)
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     resumed = [r for r in log if r["event"] == "resumed"]
     assert resumed and resumed[-1]["step"] == done_steps
+    # the same draw again reads its retrieved negatives back instead of embedding every passage again
+    again = [r for r in log if r["event"] == "data"][-1]
+    assert again["negatives_reused"] is True and again["negatives"] == data["negatives"]
+    assert again["negatives_file"] == data["negatives_file"]
     out2 = tmp_path / "budget"
-    train(config, out2, max_minutes=0.0)
+    train(config, out2, max_minutes=0.0, negatives_cache=negatives)
     log2 = [json.loads(line) for line in (out2 / "train_log.jsonl").read_text().splitlines()]
     assert any(r["event"] == "stopped" for r in log2)
     assert (out2 / "model" / "config.json").is_file()
+
+
+def test_retrieved_negatives_read_back_are_the_ones_made(tmp_path) -> None:
+    """The negatives cache hands back exactly the draw it stored, and another seed or rate is another file."""
+    from qa.reader_training import TrainConfig, cached_retrieved_negatives, load_examples, split_dev
+
+    cfg = TrainConfig.load(_tiny_training_set(tmp_path))
+    train_ex, _ = split_dev(load_examples(cfg.data, cfg.seed, cfg.dev_articles), cfg.dev_articles)
+    cache = tmp_path / "negatives"
+    made, path, reused = cached_retrieved_negatives(train_ex, 1.0, 13, cache)
+    read, path_again, reused_again = cached_retrieved_negatives(train_ex, 1.0, 13, cache)
+    assert made and not reused and reused_again and path_again == path
+    assert read == made  # same questions, passages and "no answer" labels, in the same order
+    assert all(e.answer_text is None and e.origin == "negative" for e in read)
+    assert cached_retrieved_negatives(train_ex, 1.0, 14, cache)[1] != path
+    assert cached_retrieved_negatives(train_ex, 0.5, 13, cache)[1] != path
+    assert cached_retrieved_negatives(train_ex, 0.0, 13, cache) == ([], None, False)
 
 
 def test_training_needs_none_of_the_serving_stack() -> None:
