@@ -9,10 +9,14 @@ scales, because one scale per tensor cost F1 (0.533 against 0.566 given the para
 Not fused by ONNX Runtime's transformer optimiser, as the embedding is: tried on 2026-12-06, its model calls
 took 17 against 19.5 ms but a served question only 0.3-1.4 ms less, and its int8 rounding flipped answers
 (BENCHMARKS.md, "The question embedding in ONNX Runtime; a fused reader tried").
+On x86-64 CPUs without VNNI the weights take 7 bits instead of 8 (`reduce_range`): there ONNX Runtime's int8
+kernels add pairs of products in 16 bits, which full-range weights can saturate, and its quantisation guide
+advises it; measured in training/runs/int8-range-2026-12-07/. CPUs with VNNI keep the export measured before.
 """
 
 from __future__ import annotations
 
+import platform
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,9 +31,31 @@ SHARED_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab
                 "calibration.json", "training.json", "README.md")  # fmt: skip
 
 
-def export_model(model: Any, out: Path) -> None:
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them; empty where they cannot be read."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def int8_reduce_range(machine: str | None = None, flags: frozenset[str] | None = None) -> bool:
+    """Whether this CPU's int8 weights should take 7 bits: x86-64 without VNNI (flags unknown count as without:
+    7 bits are safe everywhere, 8 only with VNNI). Other architectures' int8 kernels do not saturate."""
+    machine = (machine if machine is not None else platform.machine()).lower()
+    if machine not in ("x86_64", "amd64"):
+        return False
+    flags = cpu_flags() if flags is None else flags
+    return not flags & {"avx512_vnni", "avx_vnni"}
+
+
+def export_model(model: Any, out: Path, reduce_range: bool | None = None) -> None:
     """A torch BertForQuestionAnswering (fp32, eval mode) -> an int8 ONNX file at `out` (its fp32 step beside it,
-    then removed)."""
+    then removed). `reduce_range` None: this CPU's choice (`int8_reduce_range`)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -44,7 +70,8 @@ def export_model(model: Any, out: Path) -> None:
                           ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")},
             opset_version=17, dynamo=False,
         )  # fmt: skip
-        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+        reduce = int8_reduce_range() if reduce_range is None else reduce_range
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce)
     finally:
         fp32.unlink(missing_ok=True)
 
@@ -67,8 +94,10 @@ def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
     2 cores) and published atomically."""
     from qa.span_reader import ReaderLoadError
 
+    reduce = int8_reduce_range()
     try:
-        key = weights_digest([model_dir / "model.safetensors", model_dir / "config.json"], RECIPE)
+        key = weights_digest([model_dir / "model.safetensors", model_dir / "config.json"],
+                             RECIPE + ("-reduce-range" if reduce else ""))  # fmt: skip
     except OSError as exc:
         raise ReaderLoadError(f"reader weights in {model_dir} cannot be read: {exc}") from exc
     cache_dir = CACHE_DIR  # read at call time: a test points it elsewhere
@@ -76,6 +105,7 @@ def cached_int8(model_dir: Path, load_model: Callable[[], Any]) -> Path:
         return cache_dir / key / "model.onnx"
     model = load_model()  # checks the weights first: damaged ones are the caller's clear error, not an export's
     try:
-        return cached_export(cache_dir, key, lambda out: export_model(model, out), f"the reader {model_dir} in int8")
+        return cached_export(cache_dir, key, lambda out: export_model(model, out, reduce),
+                             f"the reader {model_dir} in int8")  # fmt: skip
     except ExportError as exc:
         raise ReaderLoadError(f"{exc}; free the space or the permission, or set QA_READER_RUNTIME=torch") from exc

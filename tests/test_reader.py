@@ -674,6 +674,37 @@ def test_int8_onnx_export_reads_the_same_answer(tmp_path) -> None:
     assert passage[best.start : best.end] == "Nicholas Des Jardi"
 
 
+def test_int8_weights_take_7_bits_on_x86_cpus_without_vnni(tmp_path) -> None:
+    from qa.reader_export import cpu_flags, int8_reduce_range
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 fma\n\n")
+    zen2 = cpu_flags(cpuinfo)
+    assert zen2 == frozenset({"fpu", "sse2", "avx2", "fma"})
+    assert int8_reduce_range("x86_64", zen2)  # AVX2 alone: u8s8 products added in 16 bits can saturate
+    assert not int8_reduce_range("x86_64", zen2 | {"avx512_vnni"})
+    assert not int8_reduce_range("AMD64", zen2 | {"avx_vnni"})
+    assert int8_reduce_range("x86_64", cpu_flags(tmp_path / "missing"))  # unknown flags: the safe 7 bits
+    assert not int8_reduce_range("aarch64", frozenset())
+
+
+def test_int8_exports_with_7_and_8_bit_weights_differ_and_read_the_same_answer(tmp_path) -> None:
+    from qa.reader_export import export_model
+    from qa.span_reader import SpanModel, load_reader_weights
+
+    model = load_reader_weights(MODEL_DIR)
+    passage = "The fashion company also initially filed a $25 million lawsuit against set designer Nicholas Des Jardi."
+    files = []
+    for reduce in (True, False):
+        (tmp_path / f"bits-{reduce}").mkdir()
+        folder = _copy_model(tmp_path / f"bits-{reduce}", skip=("model.safetensors",))
+        export_model(model, folder / "model.onnx", reduce_range=reduce)
+        best = SpanModel(folder, runtime="onnx").read("Who did the company sue?", [passage])[0]
+        assert passage[best.start : best.end] == "Nicholas Des Jardi"
+        files.append((folder / "model.onnx").read_bytes())
+    assert files[0] != files[1]
+
+
 def test_the_service_reads_in_int8_from_an_export_of_the_shipped_weights_made_once(
     tmp_path, monkeypatch, capfd
 ) -> None:
