@@ -8,6 +8,7 @@ tests use a server of their own started with short QA_HEADER_TIMEOUT_S / QA_BODY
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import time
 from pathlib import Path
@@ -236,30 +237,39 @@ def test_slowloris_header_trickle_is_cut_within_the_timeout(strict_server: str) 
     assert elapsed < HEADER_TIMEOUT_S + 3
 
 
+def trickle_body(port: int, head: bytes, seconds: float) -> tuple[bytes, float]:
+    """Send `head`, then one body byte every 0.2 s until the server answers; all it sent, and when it began.
+
+    Reads before it writes: once the server has answered and closed, a further byte can draw a reset, and a
+    send that fails must not stop the test from reading the answer already here (a flaky CI failure, b'').
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+        s.sendall(head)
+        t0 = time.monotonic()
+        answer, first, sending = b"", None, True
+        while time.monotonic() - t0 < seconds:
+            readable, _, _ = select.select([s], [], [], 0.2)
+            if readable:
+                try:
+                    chunk = s.recv(65536)
+                except OSError:  # reset after the answer: what arrived before it is kept
+                    break
+                if not chunk:
+                    break
+                first = first or time.monotonic()
+                answer += chunk
+            elif sending and first is None:
+                try:
+                    s.sendall(b" ")  # one byte every 0.2 s: the 200-byte body would take 40 s
+                except OSError:
+                    sending = False
+        return answer, (first or time.monotonic()) - t0
+
+
 @pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions"])
 def test_trickled_body_is_cut_with_408_within_the_timeout(strict_server: str, path: str) -> None:
-    port = _port(strict_server)
     head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=BODY_TIMEOUT_S + 5) as s:
-        s.sendall(head.encode())
-        t0 = time.monotonic()
-        s.setblocking(False)
-        answer = b""
-        while time.monotonic() - t0 < BODY_TIMEOUT_S + 5:
-            try:
-                s.sendall(b" ")  # one byte every 0.2 s: the 200-byte body would take 40 s
-            except BlockingIOError:
-                pass
-            except OSError:
-                break
-            try:
-                answer = s.recv(4096)
-                break
-            except BlockingIOError:
-                time.sleep(0.2)
-            except OSError:
-                break
-        elapsed = time.monotonic() - t0
+    answer, elapsed = trickle_body(_port(strict_server), head.encode(), BODY_TIMEOUT_S + 5)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert BODY_TIMEOUT_S - 0.5 < elapsed < BODY_TIMEOUT_S + 3
     assert b"QA_BODY_TIMEOUT_S" in answer and b"connection: close" in answer.lower()
