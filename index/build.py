@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -11,10 +12,11 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 
@@ -109,18 +111,31 @@ class MapResult:
     embed_seconds: float
 
 
+DocSignature: TypeAlias = tuple[str, str]  # a document's content hash, and span_digest of its chunks and sentences
+
 # map_step(corpus_dir, config, embedder, previous, progress, report) -> MapResult, where `previous` maps a
-# doc_id of the live build to (content hash, chunks, sentences) and `report` is build_index's on_progress.
+# doc_id of the live build to its DocSignature and `report` is build_index's on_progress.
 # The local one is `local_map_step`; index/build_ray.py runs the same work on a Ray cluster.
 MapStep = Callable[
-    [Path, ChunkingConfig, Embedder, dict[str, tuple[str, int, int]], bool, Callable[[str, int, int], None]],
+    [Path, ChunkingConfig, Embedder, dict[str, DocSignature], bool, Callable[[str, int, int], None]],
     MapResult,
 ]
 
 
-def unchanged(plan: _DocPlan, previous: tuple[str, int, int] | None) -> bool:
-    """Whether the live build's vectors of this document (content hash, chunks, sentences) can be reused."""
-    return previous is not None and previous == (plan.doc.content_hash, len(plan.chunks), len(plan.sentences))
+def span_digest(chunks: Iterable[tuple[int, int]], sentences: Iterable[tuple[int, int]]) -> str:
+    """A hash of where a document's chunks and sentences lie. Same text, same counts is not enough to reuse
+    vectors: a change to the cleaner (kept lines) or the chunker moves the spans and changes what was embedded."""
+    spans = np.array([*sorted(chunks), (-1, -1), *sorted(sentences)], dtype=np.int64)
+    return hashlib.blake2b(spans.tobytes(), digest_size=16).hexdigest()
+
+
+def signature(plan: _DocPlan) -> DocSignature:
+    return plan.doc.content_hash, span_digest(plan.chunks, ((s, e) for s, e, _ in plan.sentences))
+
+
+def unchanged(plan: _DocPlan, previous: DocSignature | None) -> bool:
+    """Whether the live build's vectors of this document (same text, same chunk and sentence spans) can be reused."""
+    return previous is not None and previous == signature(plan)
 
 
 def embed_plans(
@@ -152,7 +167,7 @@ def local_map_step(
     corpus_dir: Path,
     config: ChunkingConfig,
     embedder: Embedder,
-    previous: dict[str, tuple[str, int, int]],
+    previous: dict[str, DocSignature],
     progress: bool,
     report: Callable[[str, int, int], None],
 ) -> MapResult:
@@ -224,7 +239,7 @@ def build_index(
             corpus_dir,
             config,
             embedder,
-            {doc_id: (h, len(c), len(s)) for doc_id, (h, c, s) in previous.items()},
+            {doc_id: (h, digest) for doc_id, (h, digest, _, _) in previous.items()},
             progress,
             report,
         )
@@ -235,7 +250,7 @@ def build_index(
             if old is None:
                 added.append(plan.doc.doc_id)
             elif plan.fresh is None:  # the map step found it unchanged
-                plan.reused = (old[1], old[2])
+                plan.reused = (old[2], old[3])
             else:
                 changed.append(plan.doc.doc_id)
         current_ids = {p.doc.doc_id for p in plans}
@@ -336,8 +351,8 @@ def build_index(
 
 def _previous_vectors(
     index_dir: Path, embedder: Embedder, config: ChunkingConfig
-) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
-    """doc_id -> (content hash, chunk vectors, sentence vectors) from the live build, if it is compatible.
+) -> dict[str, tuple[str, str, np.ndarray, np.ndarray]]:
+    """doc_id -> (content hash, span_digest, chunk vectors, sentence vectors) from the live build, if compatible.
 
     A previous build that cannot be read (corrupt, half deleted, another model) is only a missed shortcut: the
     build embeds everything and, by publishing, replaces it."""
@@ -353,7 +368,7 @@ def _previous_vectors(
     chunking = data.manifest.get("chunking", {})
     if chunking.get("max_tokens") != config.max_tokens or chunking.get("overlap_tokens") != config.overlap_tokens:
         return {}
-    out: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+    out: dict[str, tuple[str, str, np.ndarray, np.ndarray]] = {}
     chunk_rows: dict[str, list[int]] = {}
     sent_rows: dict[str, list[int]] = {}
     for c in data.chunks:
@@ -361,10 +376,15 @@ def _previous_vectors(
     for s in data.sentences:
         sent_rows.setdefault(s.doc_id, []).append(s.sentence_id)
     for doc_id, doc in data.documents.items():
+        chunk_ids, sent_ids = chunk_rows.get(doc_id, []), sent_rows.get(doc_id, [])
         out[doc_id] = (
             doc.content_hash,
-            data.chunk_vectors[chunk_rows.get(doc_id, [])],
-            data.sentence_vectors[sent_rows.get(doc_id, [])],
+            span_digest(
+                ((data.chunks[i].start, data.chunks[i].end) for i in chunk_ids),
+                ((data.sentences[i].start, data.sentences[i].end) for i in sent_ids),
+            ),
+            data.chunk_vectors[chunk_ids],
+            data.sentence_vectors[sent_ids],
         )
     return out
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from index.build import BuildReport, MapResult, build_index, embed_plans, plan_document, unchanged
+from index.build import BuildReport, DocSignature, MapResult, build_index, embed_plans, plan_document, unchanged
 from index.chunking import ChunkingConfig
 from index.documents import SUPPORTED, DocumentError, _read_file
 from index.embedding import Embedder, default_model_path
@@ -114,7 +114,7 @@ class _PlanAndEmbed:
         device: str,
         threads: int,
         expect_model_id: str,
-        previous: list[Any],  # [ObjectRef of {doc_id: (content hash, chunks, sentences)}]
+        previous: list[Any],  # [ObjectRef of {doc_id: DocSignature}]
     ) -> None:
         import ray
         import torch
@@ -131,7 +131,7 @@ class _PlanAndEmbed:
                 f"a Ray worker loaded the embedding model {self.embedder.model_id} from {self.embedder.model_path},"
                 f" not the driver's {expect_model_id}"
             )
-        self.previous: dict[str, tuple[str, int, int]] = ray.get(previous[0])
+        self.previous: dict[str, DocSignature] = ray.get(previous[0])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         per_file: list[list[tuple[int, Any]]] = []  # (line, _DocPlan or error message) in file order
@@ -192,7 +192,7 @@ class RayMapStep:
         corpus_dir: Path,
         config: ChunkingConfig,
         embedder: Embedder,
-        previous: dict[str, tuple[str, int, int]],
+        previous: dict[str, DocSignature],
         progress: bool,
         report: Callable[[str, int, int], None],
     ) -> MapResult:
@@ -213,7 +213,7 @@ class RayMapStep:
         files: list[str],
         config: ChunkingConfig,
         embedder: Embedder,
-        previous: dict[str, tuple[str, int, int]],
+        previous: dict[str, DocSignature],
         progress: bool,
         report: Callable[[str, int, int], None],
     ) -> dict[int, list[tuple[int, Any]]]:

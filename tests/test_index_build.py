@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import faiss
+import msgspec
 import numpy as np
 import pytest
 
@@ -115,6 +116,36 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path: Path, seed_index
     count = embedder.texts_encoded
     report = build_index(corpus, index_dir, embedder, progress=False)
     assert embedder.texts_encoded == count and report.embedded_texts == 0 and report.reused_documents == 5
+
+
+def test_vectors_are_embedded_again_where_a_new_cleaner_moves_the_spans(
+    tmp_path: Path, seed_index_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same text, same numbers of chunks and sentences, other spans (a cleaner that keeps other lines, as after
+    an upgrade): the old vectors belong to other text and must not be reused."""
+    import index.documents
+    from index.cleaning import clean
+
+    index_dir = _copy_index(seed_index_dir, tmp_path / "index")
+    before = load_index(index_dir)
+
+    def cleaner_of_another_version(text: str) -> list:  # the real cleaner's, one paragraph a char shorter
+        kept = clean(text)
+        if text == before.documents[CHANGED].text:  # not the first paragraph: the title (hashed) comes from it
+            i = len(kept) // 2
+            kept[i] = msgspec.structs.replace(kept[i], start=kept[i].start + 1)
+        return kept
+
+    monkeypatch.setattr(index.documents, "clean", cleaner_of_another_version)
+    report = build_index(SEED_CORPUS, index_dir, embedder, progress=False)
+    after = load_index(index_dir)
+    assert len(_rows(after, CHANGED)[0]) == len(_rows(before, CHANGED)[0])  # same counts: only the spans moved
+    assert len(_rows(after, CHANGED)[1]) == len(_rows(before, CHANGED)[1])
+    assert report.changed_documents == [CHANGED] and report.reused_documents == 4
+    assert report.embedded_texts == _texts_of(after, {CHANGED})
+    rows, _ = _rows(after, CHANGED)
+    fresh = embedder.encode([after.chunks[i].text for i in rows])
+    assert np.min(np.sum(fresh * after.chunk_vectors[rows], axis=1)) > 0.999
 
 
 def test_a_second_build_of_the_same_index_is_refused_while_one_runs(
