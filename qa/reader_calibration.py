@@ -93,7 +93,7 @@ def calibrate(
     record = _write(out, cal, {
         "threshold_chosen_on": chosen_on,
         "f1_at_threshold": {style: round(m.f1, 4) for style, m in best_at.items()},
-        "candidates": len(rows), "top_k": settings.top_k, "reader_passages": settings.reader_passages,
+        "candidates": len(rows), "top_k": settings.top_k, "reader_passages": settings.passages_read,
         "right_share": round(float(y.mean()), 4), "reader_confident_served": served.reader_confident,
     })  # fmt: skip
     return record

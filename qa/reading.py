@@ -113,7 +113,7 @@ def make_reader(settings: Settings, index: IndexData, retriever: Retriever) -> R
     from qa.span_reader import SpanReader
 
     threads = settings.reader_threads or model_threads(settings.workers)
-    return SpanReader(settings.reader_folder, index, threads=threads, passages=settings.reader_passages,
+    return SpanReader(settings.reader_folder, index, threads=threads, passages=settings.passages_read,
                       precision=settings.reader_precision, confident=settings.reader_confident,
                       runtime=settings.reader_runtime, lanes=settings.reader_lanes)  # fmt: skip
 

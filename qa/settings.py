@@ -19,6 +19,11 @@ CORPUS_STYLES = ("news", "encyclopaedia")
 # reader fine-tuned further on news-style articles, which lost on SQuAD's encyclopaedia text (BENCHMARKS.md,
 # "A reader per corpus style")
 READER_MODELS = {"news": ROOT / "models" / "reader-news", "encyclopaedia": ROOT / "models" / "reader"}
+# How many retrieved passages the trained reader reads per corpus style, where QA_READER_PASSAGES is not set. A
+# third is read only when the first stage is unsure (qa/span_reader.py): on news it lifted fresh blind sets by
+# 0.020 F1; on encyclopaedia text (SQuAD) it changed no answer and cost 30 ms at p95 (BENCHMARKS.md, "A third
+# passage when the first are unsure")
+READER_PASSAGES = {"news": 3, "encyclopaedia": 2}
 OPTIONAL_PATHS = frozenset({"reader_model"})  # folders when given, unset (None) by default
 EMBED_RUNTIMES = ("onnx", "torch")  # QA_EMBED_RUNTIME choices (index/embedding.py)
 BUILD_ENGINES = ("local", "ray")  # QA_BUILD_ENGINE choices (index/build.py, index/build_ray.py)
@@ -48,7 +53,9 @@ class Settings:
     reader: str = "trained"  # QA_READER: trained (fine-tuned span model) or rules (hand-written rules)
     # QA_READER_MODEL: the trained reader's folder; unset: the corpus style's (READER_MODELS, `reader_folder`)
     reader_model: Path | None = None
-    reader_passages: int = 2  # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads
+    # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads; unset: the corpus style's
+    # (READER_PASSAGES, `passages_read`)
+    reader_passages: int | None = None
     # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
     # of that one reaches this confidence (1: always reads them all); 0.2 since 2026-12-07: fewer second
     # passages, F1 within its rule on fresh sets (training/runs/cascade-level-2026-12-07/PLAN.md)
@@ -110,6 +117,11 @@ class Settings:
         """The trained reader's folder: QA_READER_MODEL, or the corpus style's own."""
         return self.reader_model if self.reader_model is not None else READER_MODELS[self.corpus_style]
 
+    @property
+    def passages_read(self) -> int:
+        """How many retrieved passages the trained reader reads: QA_READER_PASSAGES, or the corpus style's."""
+        return self.reader_passages if self.reader_passages is not None else READER_PASSAGES[self.corpus_style]
+
     def with_(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None}).validated()
 
@@ -132,7 +144,7 @@ class Settings:
             raise ValueError(f"reader_runtime must be one of {', '.join(READER_RUNTIMES)}, not {s.reader_runtime!r}")
         if s.embed_runtime not in EMBED_RUNTIMES:
             raise ValueError(f"embed_runtime must be one of {', '.join(EMBED_RUNTIMES)}, not {s.embed_runtime!r}")
-        if s.reader_passages < 1:
+        if s.reader_passages is not None and s.reader_passages < 1:
             raise ValueError("reader_passages must be positive")
         if not 0.0 <= s.reader_confident <= 1.0:
             raise ValueError("reader_confident must be between 0 and 1")
@@ -173,6 +185,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         raise ValueError(f"QA_{name.upper()} must be true or false, not {raw!r}")
     if name == "abstain_threshold":
         default = 0.0  # a number when given; unset means the reader's own
+    if name == "reader_passages":
+        default = 0  # an integer when given; unset means the corpus style's
     if name in OPTIONAL_PATHS:
         default = Path()  # a folder when given
     try:

@@ -306,19 +306,20 @@ class SpanReader:
         """Every span the model proposes in the retrieved chunks, in document offsets, with the features the
         calibration weighs (used as they are by `qa reader calibrate`, which reads `every_passage`).
 
-        With `confident` below 1, the best-ranked passage is read alone first, and the others only when no
-        span of it reaches that confidence: a sure answer there almost never loses to one further down
-        (QA_READER_CONFIDENT; BENCHMARKS.md), and reading one window instead of two is most of a question's
-        time. Passages from articles of different dates are always all read: the engine's recency
-        preference weighs their answers against each other."""
+        With `confident` below 1, passages are read in two stages: first the best-ranked passage alone, or
+        the best two when their articles' dates differ (the engine's recency preference weighs their answers
+        against each other); the rest only when no span read so far reaches that confidence. A sure answer
+        there almost never loses to one further down (QA_READER_CONFIDENT; BENCHMARKS.md), and each window
+        read is most of a question's time."""
         hits = hits[: self.passages]
         since = time.monotonic()  # the rest of its passages queue before questions that begin after it
-        if every_passage or self.confident >= 1.0 or len(hits) < 2 or self._dates_differ(hits):
+        if every_passage or self.confident >= 1.0 or len(hits) < 2:
             return self._read_hits(reader_text, hits, since)
-        first = self._read_hits(reader_text, hits[:1], since)
-        if any(self.calibration.confidence(c.features) >= self.confident for c in first):
+        n = 2 if self._dates_differ(hits[:2]) else 1
+        first = self._read_hits(reader_text, hits[:n], since)
+        if n == len(hits) or any(self.calibration.confidence(c.features) >= self.confident for c in first):
             return first
-        return first + self._read_hits(reader_text, hits[1:], since)
+        return first + self._read_hits(reader_text, hits[n:], since)
 
     def _dates_differ(self, hits: list[Hit]) -> bool:
         docs = self.index.documents

@@ -245,6 +245,45 @@ def test_passages_of_differently_dated_articles_are_always_read_together(engine)
     assert cascade.model.windows - windows == 1  # stopped after the first
 
 
+def test_passages_past_the_first_stage_are_read_only_when_it_is_unsure(engine) -> None:
+    """QA_READER_PASSAGES 3 reads in two stages: the best passage (or the best two, of different dates), then
+    the rest only when no span so far reaches QA_READER_CONFIDENT (training/runs/third-passage-2026-12-07)."""
+    from qa.span_reader import SpanReader
+
+    assert engine.settings.passages_read == 3 and engine.settings.corpus_style == "news"  # the default
+    index, folder = engine.index, engine.settings.reader_folder
+
+    def windows_read(reader: SpanReader, question: str, pick) -> int:
+        q = analyse_question(question, [])
+        hits = pick(engine.retriever.search(engine.embedder.encode_query(q.search_text), q.search_text, 20))
+        before = reader.model.windows
+        reader.candidates(q.reader_text, hits)
+        return reader.model.windows - before
+
+    def one_article(hits):
+        doc = index.chunks[hits[0].chunk_id].doc_id
+        return [h for h in hits if index.chunks[h.chunk_id].doc_id == doc][:3]
+
+    def two_dates_first(hits):
+        by_date: dict[str, object] = {}
+        for h in hits:
+            by_date.setdefault(index.documents[index.chunks[h.chunk_id].doc_id].date, h)
+        first_two = [h for d, h in by_date.items() if d][:2]
+        return first_two + [h for h in hits if h not in first_two][:1]
+
+    cascade = SpanReader(folder, index, model=engine.reader.model, passages=3, confident=0.5)
+    sure, unsure = (
+        "How much was the lawsuit Balenciaga filed against the set designer?",
+        "What is the boiling point of liquid nitrogen?",
+    )
+    assert windows_read(cascade, sure, one_article) == 1
+    assert windows_read(cascade, unsure, one_article) == 3  # one, then the other two
+    always_sure = SpanReader(folder, index, model=engine.reader.model, passages=3, confident=0.0)
+    assert windows_read(always_sure, unsure, two_dates_first) == 2  # both dates read, the third not
+    never_sure = SpanReader(folder, index, model=engine.reader.model, passages=3, confident=1.0)
+    assert windows_read(never_sure, sure, two_dates_first) == 3
+
+
 def test_reader_runs_the_same_without_its_traced_graph(monkeypatch) -> None:
     """Where tracing fails the reader runs the eager model: same spans."""
     import qa.span_reader
@@ -358,6 +397,22 @@ def test_the_corpus_style_picks_the_reader_unless_one_is_named(tmp_path) -> None
     assert named.reader_folder == tmp_path and isinstance(named.reader_model, Path)
     assert named.with_(corpus_style="news").reader_folder == tmp_path  # a named folder serves every style
     assert Settings().with_(reader_model=str(tmp_path)).reader_folder == tmp_path  # a string becomes a Path
+
+
+def test_the_corpus_style_picks_how_many_passages_are_read_unless_set(settings, embedder) -> None:
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+    assert Settings.from_env(env={}).passages_read == 3  # news
+    assert Settings.from_env(env={"QA_CORPUS_STYLE": "encyclopaedia"}).passages_read == 2
+    assert Settings.from_env(env={"QA_CORPUS_STYLE": "encyclopaedia", "QA_READER_PASSAGES": "4"}).passages_read == 4
+    with pytest.raises(ValueError, match="reader_passages must be positive"):
+        Settings.from_env(env={"QA_READER_PASSAGES": "0"})
+    with pytest.raises(ValueError, match="QA_READER_PASSAGES must be an integer"):
+        Settings.from_env(env={"QA_READER_PASSAGES": "three"})
+    encyclopaedia = Engine.load(settings.with_(corpus_style="encyclopaedia"), embedder, build=False)
+    assert encyclopaedia.reader.passages == 2
+    assert Engine.load(settings, embedder, build=False).reader.passages == 3
 
 
 def test_each_style_reads_with_its_own_weights(settings, embedder) -> None:
