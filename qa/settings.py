@@ -56,9 +56,10 @@ class Settings:
     # QA_READER_PASSAGES: how many of the top_k passages the trained reader reads; unset: the corpus style's
     # (READER_PASSAGES, `passages_read`)
     reader_passages: int | None = None
-    # QA_READER_CONFIDENT: the trained reader reads the passages after the best-ranked one only when no span
-    # of that one reaches this confidence (1: always reads them all); 0.2 since 2026-12-07: fewer second
-    # passages, F1 within its rule on fresh sets (training/runs/cascade-level-2026-12-07/PLAN.md)
+    # QA_READER_CONFIDENT: the trained reader reads past its first stage (the best-ranked passage, or the best
+    # two of differently dated articles) only when no span of it reaches this confidence (1: always reads them
+    # all); 0.2 since 2026-12-07: fewer second passages, F1 within its rule on fresh sets
+    # (training/runs/cascade-level-2026-12-07/PLAN.md)
     reader_confident: float = 0.2
     reader_threads: int = 0  # QA_READER_THREADS: CPU threads for the reader's model (0: `model_threads`)
     # QA_READER_LANES: with ONNX Runtime, how many windows (concurrent questions', or one question's passages)
