@@ -399,7 +399,7 @@ def test_the_corpus_style_picks_the_reader_unless_one_is_named(tmp_path) -> None
     assert Settings().with_(reader_model=str(tmp_path)).reader_folder == tmp_path  # a string becomes a Path
 
 
-def test_the_corpus_style_picks_how_many_passages_are_read_unless_set(settings, embedder) -> None:
+def test_the_corpus_style_picks_how_many_passages_are_read_unless_set(engine, settings, embedder) -> None:
     from qa.engine import Engine
     from qa.settings import Settings
 
@@ -412,7 +412,7 @@ def test_the_corpus_style_picks_how_many_passages_are_read_unless_set(settings, 
         Settings.from_env(env={"QA_READER_PASSAGES": "three"})
     encyclopaedia = Engine.load(settings.with_(corpus_style="encyclopaedia"), embedder, build=False)
     assert encyclopaedia.reader.passages == 2
-    assert Engine.load(settings, embedder, build=False).reader.passages == 3
+    assert engine.reader.passages == 3  # the session's engine, news
 
 
 def test_each_style_reads_with_its_own_weights(settings, embedder) -> None:
