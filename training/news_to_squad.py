@@ -49,14 +49,35 @@ def _words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if len(w) > 2}
 
 
+def borrowed_articles(lines: list[str]) -> dict[str, str]:
+    """The articles named by a folder without articles of its own (training/quotes/): each "article" of its
+    questions is "<collection>/<writer>/<name>", the file training/<collection>/<writer>/articles/<name>.txt."""
+    out: dict[str, str] = {}
+    for line in lines:
+        try:
+            name = json.loads(line).get("article") if line.strip() else None
+        except ValueError:
+            continue  # reported by the caller
+        if not isinstance(name, str) or name in out or name.count("/") != 2:
+            continue
+        collection, writer, stem = name.split("/")
+        path = ROOT / "training" / collection / writer / "articles" / f"{stem}.txt"
+        if path.is_file():
+            out[name] = path.read_text(encoding="utf-8")
+    return out
+
+
 def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], int]:
     """SQuAD `data` entries (one per article, its passages as paragraphs), the problems found, and how many
     answerable questions were left out because no passage holds their answer whole."""
     problems: list[str] = []
     dropped = 0
-    articles = {p.stem: p.read_text(encoding="utf-8") for p in sorted((folder / "articles").glob("*.txt"))}
-    qas: dict[str, list[dict]] = {name: [] for name in articles}
     lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    if (folder / "articles").is_dir():
+        articles = {p.stem: p.read_text(encoding="utf-8") for p in sorted((folder / "articles").glob("*.txt"))}
+    else:  # questions about other collections' articles: "article" is "<collection>/<writer>/<name>"
+        articles = borrowed_articles(lines)
+    qas: dict[str, list[dict]] = {name: [] for name in articles}
     seen: set[tuple[str, str]] = set()
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -79,7 +100,7 @@ def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], i
             continue
         seen.add((name, question.strip().lower()))
         text = articles[name]
-        qid = f"{collection}-{folder.name}-{name}-{len(qas[name])}"
+        qid = f"{collection}-{folder.name}-{name.replace('/', '-')}-{len(qas[name])}"
         if answer is None:
             qas[name].append({"id": qid, "question": question, "answers": [], "is_impossible": True, "start": None})
             continue
@@ -121,7 +142,7 @@ def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], i
             held[inside[0]].append({"id": q["id"], "question": q["question"], "is_impossible": False,
                                     "answers": [{"text": q["answer"], "answer_start": a - s}]})  # fmt: skip
         paragraphs = [{"context": text[s:e], "qas": h} for (s, e), h in zip(spans, held, strict=True)]
-        data.append({"title": f"{collection}-{folder.name}-{name}", "paragraphs": paragraphs})
+        data.append({"title": f"{collection}-{folder.name}-{name.replace('/', '-')}", "paragraphs": paragraphs})
     return data, problems, dropped
 
 
