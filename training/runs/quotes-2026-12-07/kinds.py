@@ -1,6 +1,6 @@
 """F1 by the gold sets' question kind, pooled over sets, for each reader of var/eval/readers (PLAN.md).
 
-    .venv/bin/python training/runs/quotes-2026-12-07/kinds.py blind40 blind41
+.venv/bin/python training/runs/quotes-2026-12-07/kinds.py blind40 blind41
 """
 
 import json
