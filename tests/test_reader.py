@@ -671,6 +671,33 @@ def test_news_articles_become_passages_the_way_the_index_cuts_them(tmp_path) -> 
     assert sum(q["is_impossible"] for q, _ in held) == 1 and dropped == 0
 
 
+def test_questions_about_another_collections_articles_find_them_by_path(tmp_path) -> None:
+    """training/quotes/ and training/paraphrase/ ask about the written news articles without copies of them."""
+    sys.path.insert(0, str(ROOT / "training"))
+    from news_to_squad import read_writer
+
+    name = "news/A/02-zoning-court-ruling"
+    text = (ROOT / "training" / "news" / "A" / "articles" / "02-zoning-court-ruling.txt").read_text()
+    words = text.split("\n\n", 1)[1].split()
+    answer = next(" ".join(words[i : i + 5]) for i in range(len(words)) if text.count(" ".join(words[i : i + 5])) == 1)
+    folder = tmp_path / "Z"
+    folder.mkdir()
+    rows = [
+        {"article": name, "question": "What did the ruling say?", "answer": answer},
+        {"article": name, "question": "Who appealed in 1990?", "answer": None},
+        {"article": "news/A/99-no-such-article", "question": "Who?", "answer": None},
+    ]
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    data, problems, dropped = read_writer(folder, "quotes")
+    assert [d["title"] for d in data] == ["quotes-Z-news-A-02-zoning-court-ruling"]
+    assert len(problems) == 1 and "no article named 'news/A/99-no-such-article'" in problems[0]
+    held = [(q, p["context"]) for p in data[0]["paragraphs"] for q in p["qas"]]
+    found = next((q, c) for q, c in held if not q["is_impossible"])
+    a = found[0]["answers"][0]
+    assert found[1][a["answer_start"] : a["answer_start"] + len(a["text"])] == answer and dropped == 0
+    assert sum(q["is_impossible"] for q, _ in held) == 1
+
+
 # -- the engine's guarantees hold with the trained reader too --------------------------------------------
 def test_citation_and_answer_offsets_are_exact_for_every_gold_question(engine) -> None:
     from qa.gold import read_gold

@@ -5,7 +5,8 @@ encyclopaedia-style articles about invented subjects (training/encyclopaedia/<wr
     python training/news_to_squad.py training/news            # check every writer's folder, write the JSON
     python training/news_to_squad.py training/encyclopaedia   # the same for the encyclopaedia-style ones
     python training/news_to_squad.py training/news2           # the second batch of news (labels/news2-written.json)
-    python training/news_to_squad.py training/quotes          # quote and paraphrase questions on those articles
+    python training/news_to_squad.py training/quotes          # quote questions on those articles
+    python training/news_to_squad.py training/paraphrase      # questions in a reader's own words on others
     python training/news_to_squad.py training/news/A --check  # check one folder only, write nothing
 
 The output is training/labels/<collection>-written.json (collection: the folder's name, `news` or
@@ -20,9 +21,10 @@ the reader). Training then adds retrieved passages of the same article that lack
 Each writer's folder holds `articles/<name>.txt` (first line the headline, then a blank line, then the body)
 and `questions.jsonl`, one question a line: {"article": "<name>", "question": "...", "answer": "<verbatim
 text of the article>" or null (unanswerable), "occurrence": n (optional, 1-based: which occurrence of the
-answer text is meant, when it occurs more than once)}. A folder without `articles/` (training/quotes/) asks
-about other collections' articles: its "article" is `<collection>/<writer>/<name>`. The articles are fictional,
-written by helper sessions that never saw the corpus, the gold sets or the code (training/README.md).
+answer text is meant, when it occurs more than once)}. A folder without `articles/` (training/quotes/,
+training/paraphrase/) asks about other collections' articles: its "article" is `<collection>/<writer>/<name>`.
+The articles are fictional, written by helper sessions that never saw the corpus, the gold sets or the code
+(training/README.md).
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def _words(text: str) -> set[str]:
 
 
 def borrowed_articles(lines: list[str]) -> dict[str, str]:
-    """The articles named by a folder without articles of its own (training/quotes/): each "article" of its
-    questions is "<collection>/<writer>/<name>", the file training/<collection>/<writer>/articles/<name>.txt."""
+    """The articles named by a folder without articles of its own (training/quotes/, training/paraphrase/): each
+    "article" of its questions is "<collection>/<writer>/<name>", the file
+    training/<collection>/<writer>/articles/<name>.txt."""
     out: dict[str, str] = {}
     for line in lines:
         try:

@@ -1,5 +1,6 @@
 """Checks /tmp/second/answers.jsonl: one line per item of items.jsonl, same ids, each answer verbatim in its
-article or null (the second annotator's checking tool, as it ran)."""
+article or null. The second annotator's checking tool (the same checks as the one that ran, rewritten to pass ruff);
+the paraphrase questions' annotator ran it with /tmp/second2 for /tmp/second."""
 
 import json
 from pathlib import Path
