@@ -3,7 +3,8 @@
 # at its own calibrated threshold for the set's corpus style (news; SQuAD: encyclopaedia); then one
 # side-by-side table (benchmarks/reader_table.py). "trained" is each style's shipped reader (news: models/reader-news,
 # SQuAD: models/reader) unless QA_READER_MODEL names one folder for all.
-# Usage: benchmarks/compare_readers.sh [set ...]   (sets: seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 blind12 blind13 blind14 blind15 blind16 blind17 blind18 blind19 blind20 blind21 blind22 blind23 blind24 blind25 blind26 blind27 blind28 blind29 blind30 blind31 blind32 blind33 blind34 blind35 blind36 blind37 blind38 blind39 squad squad-given)
+# Usage: benchmarks/compare_readers.sh [set ...]   (sets: NAME for gold/NAME.jsonl, squad, squad-given; default:
+# every gold set in gold/, then squad and squad-given)
 # CANDIDATE=FOLDER adds a third reader, "candidate": a trained model folder (with its calibration.json) to
 # compare with the shipped one; READERS="trained candidate" picks which readers run (default: all).
 set -euo pipefail
@@ -14,7 +15,11 @@ if [ -n "${CANDIDATE:-}" ]; then
 fi
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-sets=("$@"); [ ${#sets[@]} -gt 0 ] || sets=(seed heldout blind blind2 blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 blind12 blind13 blind14 blind15 blind16 blind17 blind18 blind19 blind20 blind21 blind22 blind23 blind24 blind25 blind26 blind27 blind28 blind29 blind30 blind31 blind32 blind33 blind34 blind35 blind36 blind37 blind38 blind39 squad squad-given)
+sets=("$@")
+if [ ${#sets[@]} -eq 0 ]; then  # every gold file, so a set added later is never left out of "every set"
+  while read -r f; do sets+=("$(basename "$f" .jsonl)"); done < <(ls gold/*.jsonl | sort -V)
+  sets+=(squad squad-given)
+fi
 default_readers="trained rules${CANDIDATE:+ candidate}"
 read -r -a readers <<< "${READERS:-$default_readers}"
 [ ${#readers[@]} -gt 0 ] || { echo "READERS names no reader" >&2; exit 2; }
