@@ -698,6 +698,33 @@ def test_questions_about_another_collections_articles_find_them_by_path(tmp_path
     assert sum(q["is_impossible"] for q, _ in held) == 1
 
 
+def test_a_follow_up_is_trained_on_the_text_the_served_reader_reads(tmp_path) -> None:
+    """training/follow-ups/: a question with chat history becomes what `analyse_question` hands the reader."""
+    sys.path.insert(0, str(ROOT / "training"))
+    from news_to_squad import read_writer
+
+    from qa.conversation import parse_history
+    from qa.reading import analyse_question
+
+    text = "Bridge to close\n\nThe finance chair, Maria Okafor, said on Monday the bridge would shut in May."
+    (tmp_path / "Z" / "articles").mkdir(parents=True)
+    (tmp_path / "Z" / "articles" / "02-bridge.txt").write_text(text)
+    named = [{"role": "user", "content": "Who chairs finance?"}, {"role": "assistant", "content": "Maria Okafor [1]"}]
+    thing = [{"role": "user", "content": "What will shut?"}, {"role": "assistant", "content": "the bridge [1]"}]
+    rows = [
+        {"article": "02-bridge", "question": "When did she say it?", "answer": "on Monday", "history": named},
+        {"article": "02-bridge", "question": "and when?", "answer": "in May", "history": thing},
+        {"article": "02-bridge", "question": "Why?", "answer": None, "history": named[:1]},
+    ]
+    (tmp_path / "Z" / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    data, problems, _ = read_writer(tmp_path / "Z", "follow-ups")
+    assert len(problems) == 1 and "ending with the assistant's answer" in problems[0]
+    asked = [q["question"] for p in data[0]["paragraphs"] for q in p["qas"]]
+    served = [analyse_question(r["question"], parse_history(r["history"], 50)).reader_text for r in rows[:2]]
+    assert asked == served
+    assert served[0] == "When did Maria Okafor say it?" and served[1].startswith("and when? What will shut?")
+
+
 # -- the engine's guarantees hold with the trained reader too --------------------------------------------
 def test_citation_and_answer_offsets_are_exact_for_every_gold_question(engine) -> None:
     from qa.gold import read_gold

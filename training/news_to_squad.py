@@ -7,6 +7,7 @@ encyclopaedia-style articles about invented subjects (training/encyclopaedia/<wr
     python training/news_to_squad.py training/news2           # the second batch of news (labels/news2-written.json)
     python training/news_to_squad.py training/quotes          # quote questions on those articles
     python training/news_to_squad.py training/paraphrase      # questions in a reader's own words on others
+    python training/news_to_squad.py training/follow-ups      # chat turns: follow-ups with their history
     python training/news_to_squad.py training/news/A --check  # check one folder only, write nothing
 
 The output is training/labels/<collection>-written.json (collection: the folder's name, `news` or
@@ -21,10 +22,13 @@ the reader). Training then adds retrieved passages of the same article that lack
 Each writer's folder holds `articles/<name>.txt` (first line the headline, then a blank line, then the body)
 and `questions.jsonl`, one question a line: {"article": "<name>", "question": "...", "answer": "<verbatim
 text of the article>" or null (unanswerable), "occurrence": n (optional, 1-based: which occurrence of the
-answer text is meant, when it occurs more than once)}. A folder without `articles/` (training/quotes/,
-training/paraphrase/) asks about other collections' articles: its "article" is `<collection>/<writer>/<name>`.
-The articles are fictional, written by helper sessions that never saw the corpus, the gold sets or the code
-(training/README.md).
+answer text is meant, when it occurs more than once), "history": [{"role": "user", "content": "..."}, {"role":
+"assistant", "content": "..."}] (optional: the chat turns before a follow-up)}. A question with history is kept as
+the text the served reader reads for it (`qa.reading.analyse_question`: a pronoun replaced by the name the last
+answer gave, or the earlier turns appended), so training sees what serving asks. A folder without `articles/`
+(training/quotes/, training/paraphrase/, training/follow-ups/) asks about other collections' articles: its
+"article" is `<collection>/<writer>/<name>`. The articles are fictional, written by helper sessions that never
+saw the corpus, the gold sets or the code (training/README.md).
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from index.chunking import ChunkingConfig, chunk_document  # noqa: E402
 from index.cleaning import clean  # noqa: E402
+from qa.conversation import parse_history  # noqa: E402
+from qa.errors import QuestionError  # noqa: E402
+from qa.reading import analyse_question  # noqa: E402
 
 LABELS = ROOT / "training" / "labels"
 WORD = re.compile(r"\w+")
@@ -100,6 +107,18 @@ def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], i
         if not isinstance(question, str) or not question.strip().endswith("?"):
             problems.append(f"{where}: the question must be a string ending with '?'")
             continue
+        history = q.get("history")
+        if history is not None:
+            # the text the served reader reads for this turn, made by the engine's own question analysis
+            if not isinstance(history, list) or not history or not isinstance(history[-1], dict) or \
+                    history[-1].get("role") != "assistant":  # fmt: skip
+                problems.append(f"{where}: history must be a list of turns ending with the assistant's answer")
+                continue
+            try:
+                question = analyse_question(question, parse_history(history, max_messages=50)).reader_text
+            except QuestionError as exc:
+                problems.append(f"{where}: history: {exc}")
+                continue
         if (name, question.strip().lower()) in seen:
             problems.append(f"{where}: duplicate question")
             continue
