@@ -11,6 +11,10 @@ so the readers' calibration questions stay unseen.
 
     .venv/bin/python training/embedder_finetune.py --out var/embedder-ft [--epochs 1] [--max-minutes 25]
 
+`--base FOLDER` starts from another sentence-transformers folder (say `models/embedder`, to go on from the shipped
+model) instead of the packaged one; `--data FILE` (repeatable, relative to training/) replaces the default written
+files (news, news2, encyclopaedia-style) with others of the same format.
+
 `--with-squad SHARE` adds that share of the SQuAD-style questions of training/reader.toml's data files (SQuAD 1.1
 slice, XQuAD, the labelled SQuAD 2.0 questions, the questions written for SQuAD paragraphs; answerable ones only,
 the same dev articles left out), each with its paragraph and the closest paragraph of its article without the
@@ -33,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 FILES = ["labels/news-written.json", "labels/news2-written.json", "labels/encyclopaedia-written.json"]
 
 
-def pairs(dev: set[str]) -> list[tuple[str, str, list[str]]]:
+def pairs(dev: set[str], files: list[str] = FILES) -> list[tuple[str, str, list[str]]]:
     """(question, its answer's passage, the other passages of its article without the answer)."""
     out = []
-    for name in FILES:
+    for name in files:
         data = json.loads((ROOT / "training" / name).read_text(encoding="utf-8"))
         for art in data["data"]:
             if art["title"] in dev:
@@ -85,6 +89,8 @@ def main() -> None:
         metavar="SHARE",
         help="add this share (0-1, drawn with the seed) of the SQuAD-style questions (see above)",
     )
+    ap.add_argument("--base", type=Path, default=None, help="start from this model folder (default: the packaged one)")
+    ap.add_argument("--data", action="append", default=None, help="a labels file under training/ (repeatable)")
     ns = ap.parse_args()
 
     import torch
@@ -95,12 +101,13 @@ def main() -> None:
     torch.manual_seed(ns.seed)
     rng = random.Random(ns.seed)
     recipe = tomllib.loads((ROOT / "training" / "reader-news2.toml").read_text(encoding="utf-8"))
-    data = pairs(set(recipe["dev_articles"]))
+    data = pairs(set(recipe["dev_articles"]), ns.data or FILES)
     if ns.with_squad > 0:
         extra = squad_pairs(set(recipe["dev_articles"]))
         data += [t for t in extra if rng.random() < ns.with_squad]
     device = "cuda" if torch.cuda.is_available() else "cpu"  # an accelerator when present, as reader training
-    model = SentenceTransformer(packaged_model_path(), device=device, local_files_only=True)
+    base = str(ns.base) if ns.base else packaged_model_path()
+    model = SentenceTransformer(base, device=device, local_files_only=True)
     # hard negatives: the closest passage of the same article without the answer, by the model before training.
     # The rule of qa.reader_training.add_retrieved_negatives, but one negative paired with each question (that
     # function returns standalone "no answer" examples for a share of them) and the answer matched as written.
