@@ -1,5 +1,5 @@
 """F1 by the gold sets' question kind, pooled over sets, for each reader of var/eval/readers (PLAN.md; EVAL_DIR
-names another folder of `trained-SET` and `candidate-SET` runs).
+names another folder of `trained-SET` and `candidate-SET` runs; READERS other prefixes, e.g. "shipped candidate").
 
 .venv/bin/python training/runs/quotes-2026-12-07/kinds.py blind40 blind41
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sets = sys.argv[1:]
 root = Path(os.environ.get("EVAL_DIR", "var/eval/readers"))
-for reader in ("trained", "candidate"):
+for reader in os.environ.get("READERS", "trained candidate").split():
     by: dict[str, list[float]] = defaultdict(list)
     for s in sets:
         for r in json.loads((root / f"{reader}-{s}" / "results.json").read_text())["rows"]:
