@@ -71,13 +71,18 @@ class WindowLanes(Generic[W, L]):
                 _, _, window, alone, future = heapq.heappop(self._queue)
                 solo = self.lanes == 1 or (alone and not self._queue and self._busy == 0)
                 self._busy += 1
+            error: BaseException | None = None
             try:
-                future.set_result(self._run(window, solo))
+                result = self._run(window, solo)
             except BaseException as exc:  # the caller must wake, with the error; the lane reads on
-                future.set_exception(exc)
-            finally:
-                with self._ready:
-                    self._busy -= 1
-                    self.calls += 1
-                    if not solo:
-                        self.lane_calls[lane] += 1
+                error = exc
+            # counted before the caller wakes, so what it reads of the counts includes its own windows
+            with self._ready:
+                self._busy -= 1
+                self.calls += 1
+                if not solo:
+                    self.lane_calls[lane] += 1
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
