@@ -1032,11 +1032,12 @@ def test_recalibrating_uses_the_recipe_the_model_was_trained_with(tmp_path) -> N
     from qa.reader_calibration import recipe_of
     from qa.reader_training import TrainConfig
 
-    # the news reader is a fine-tune of a merge of two fine-tunes: its recipe holds out every stage's dev articles
-    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-quotes.toml"
-    held_out = {name: set(TrainConfig.load(ROOT / "training" / name).dev_articles)
-                for name in ("reader-news.toml", "reader-news2.toml", "reader-quotes.toml")}  # fmt: skip
+    # the news reader is two fine-tunes of a merge of two fine-tunes: its recipe holds out every stage's dev articles
+    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-follow-ups.toml"
+    stages = ("reader-news.toml", "reader-news2.toml", "reader-quotes.toml", "reader-follow-ups.toml")
+    held_out = {name: set(TrainConfig.load(ROOT / "training" / name).dev_articles) for name in stages}
     assert held_out["reader-news.toml"] <= held_out["reader-news2.toml"] == held_out["reader-quotes.toml"]
+    assert held_out["reader-follow-ups.toml"] == held_out["reader-news2.toml"]
     # the shipped encyclopaedia reader was trained from a copy of its recipe on a GPU machine: the default
     assert recipe_of(MODEL_DIR) == ROOT / "training" / "reader.toml"
     assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # no training.json
