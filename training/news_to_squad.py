@@ -46,6 +46,7 @@ from index.cleaning import clean  # noqa: E402
 from qa.conversation import parse_history  # noqa: E402
 from qa.errors import QuestionError  # noqa: E402
 from qa.reading import analyse_question  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 
 LABELS = ROOT / "training" / "labels"
 WORD = re.compile(r"\w+")
@@ -110,12 +111,13 @@ def read_writer(folder: Path, collection: str) -> tuple[list[dict], list[str], i
         history = q.get("history")
         if history is not None:
             # the text the served reader reads for this turn, made by the engine's own question analysis
-            if not isinstance(history, list) or not history or not isinstance(history[-1], dict) or \
-                    history[-1].get("role") != "assistant":  # fmt: skip
+            last = history[-1] if isinstance(history, list) and history else None
+            if not isinstance(last, dict) or last.get("role") != "assistant":
                 problems.append(f"{where}: history must be a list of turns ending with the assistant's answer")
                 continue
             try:
-                question = analyse_question(question, parse_history(history, max_messages=50)).reader_text
+                turns = parse_history(history, max_messages=Settings.max_history_messages)
+                question = analyse_question(question, turns).reader_text
             except QuestionError as exc:
                 problems.append(f"{where}: history: {exc}")
                 continue
