@@ -4,6 +4,9 @@ News pages scraped to text carry debris (ad markers, image credits, share button
 copyright footers, unrelated "related stories"). Instead of producing a cleaned copy (which would lose
 the way back to the original), `clean` returns the kept stretches as offsets into the original text, so
 every chunk and sentence downstream can be cited as `original[start:end]`.
+
+A byline ("Written by Keshaa Perry") is not debris: readers ask who wrote an article, so it is kept as text, and
+the trained reader reads it with each passage of its article (qa/reader_passages.py).
 """
 
 from __future__ import annotations
@@ -47,15 +50,17 @@ _DROP_PATTERNS = [
         r"\bsign up here\b",
         r"\bsubscribe to (our|the) newsletter\b",
         r"^you may be interested in\b",
-        # Bylines. The name part is case-sensitive (the list is compiled IGNORECASE), else a short
-        # paragraph such as "By Christmas everything changed." was dropped as a byline.
-        r"^(written by|by)\s+(?-i:[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3})$",
         r"^[A-Z][a-z]{2}\.? \d{1,2},? \d{4},? (published|updated)\b",  # datelines
         r"/\s*(getty images|shutterstock|ap photo|reuters|afp)\b",  # photo credits
         r"\((image|photo|picture) via [^)]*\)\s*$",
         r"^(?!.*[.!?]$).{0,25}\blogo\b",  # short "X Logo" lines
     )
 ]
+
+# A byline line: "Written by Keshaa Perry", "By Ann Lee and Tom Ng, Staff Writers". The names are case-sensitive
+# (the rest is IGNORECASE), so that a short paragraph such as "By Christmas everything changed." is not one.
+_NAME = r"(?-i:[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3})"
+_BYLINE = re.compile(rf"^(written by|by)\s+{_NAME}(\s+and\s+{_NAME})?(,\s*{_NAME})?$", re.IGNORECASE)
 
 # Everything after one of these lines is comment forms and unrelated stories.
 _TAIL_MARKERS = re.compile(
@@ -80,6 +85,11 @@ def is_boilerplate(line: str) -> bool:
     if low in _DROP_EXACT:
         return True
     return any(p.search(line.strip()) for p in _DROP_PATTERNS)
+
+
+def is_byline(line: str) -> bool:
+    """True when a single stripped line names the article's writer ("Written by ...", "By ...")."""
+    return bool(_BYLINE.match(line.strip()))
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -124,6 +134,8 @@ def clean(text: str) -> list[Paragraph]:
     # Masthead: short label lines at the very top, before the first real line.
     for i, line in enumerate(content):
         if not keep[i]:
+            continue
+        if is_byline(line):
             continue
         if _is_short_label(line, 3) or is_boilerplate(line):
             keep[i] = False

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from index.cleaning import DATE_PREFIX, clean
+from index.cleaning import DATE_PREFIX, clean, is_byline
 from index.records import Document, Paragraph
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
@@ -136,10 +136,12 @@ def _make_doc(
     if date is not None:
         date = _normalise_date(date, where)
     paragraphs = clean(text)
-    if not paragraphs:
+    # A byline is kept (index/cleaning.py) but is not an article, nor its title.
+    story = [p for p in paragraphs if not is_byline(text[p.start : p.end])]
+    if not story:
         raise DocumentError(f"{where}: no article text left after removing page debris")
     if not title:
-        first = text[paragraphs[0].start : paragraphs[0].end]
+        first = text[story[0].start : story[0].end]
         title = first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
     source = source or _guess_source(text)
     doc = Document(

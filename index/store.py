@@ -21,13 +21,14 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import faiss
 import numpy as np
 
+from index.cleaning import is_byline
 from index.records import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -72,6 +73,9 @@ class IndexData:
     chunk_sentence_ids: list[list[int]]  # every sentence lying inside each chunk (overlap included)
     # Approximate index over sentence_vectors (hnsw/ivf builds); None: search sentence_vectors exactly.
     sentence_index: faiss.Index | None = None
+    # Each document's byline sentences (ids, in order): the trained reader reads them with every passage of the
+    # document, since a byline answers for the whole article wherever the page put it.
+    bylines: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def dimension(self) -> int:
@@ -456,7 +460,17 @@ def load_index(
         faiss_index=index,
         chunk_sentence_ids=_sentences_per_chunk(chunks, sentences),
         sentence_index=sentence_index,
+        bylines=byline_sentences(sentences),
     )
+
+
+def byline_sentences(sentences: list[Sentence]) -> dict[str, list[int]]:
+    """doc_id -> the ids of its sentences that are bylines (index/cleaning.py keeps them as text)."""
+    out: dict[str, list[int]] = {}
+    for s in sentences:
+        if len(s.text) <= 80 and s.text[:2].lower() in ("wr", "by") and is_byline(s.text):
+            out.setdefault(s.doc_id, []).append(s.sentence_id)
+    return out
 
 
 def _read_store(path: Path) -> tuple[dict[str, Document], list[Chunk], list[Sentence]]:

@@ -28,11 +28,13 @@ def decode_window(
     offsets: Sequence[tuple[int, int] | None],
     top_n: int = TOP_N,
     max_answer_tokens: int = MAX_ANSWER_TOKENS,
+    seams: Sequence[int] = (),
 ) -> list[WindowSpan]:
     """Best spans of one window, best first.
 
     `offsets[i]` is the passage character range of token i, or None for tokens outside the passage (the
-    question, special tokens, padding); position 0 holds [CLS], whose logits score "no answer".
+    question, special tokens, padding); position 0 holds [CLS], whose logits score "no answer". `seams`: passage
+    characters where two stretches of text that are not contiguous in the document meet; no span contains one.
     """
     null = float(start_logits[0] + end_logits[0])
     n = min(len(offsets), len(start_logits))
@@ -52,7 +54,7 @@ def decode_window(
                 continue
             a, b = offsets[s], offsets[e]
             assert a is not None and b is not None
-            if b[1] <= a[0]:
+            if b[1] <= a[0] or any(a[0] < seam < b[1] for seam in seams):
                 continue
             out.append(WindowSpan(a[0], b[1], float(s_logits[s] + e_logits[e]), null))
     out.sort(key=lambda w: -w.score)

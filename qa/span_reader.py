@@ -26,6 +26,7 @@ from index.store import IndexData
 from index.tracing import trace_encoder
 from qa.precision import resolve_precision
 from qa.reader_lanes import WindowLanes
+from qa.reader_passages import reader_passage
 from qa.reading import Question, ReadSpan, sentences_covering
 from qa.retrieval import Hit, Retriever
 from qa.settings import CORPUS_STYLES, model_threads
@@ -201,11 +202,14 @@ class SpanModel:
         return run
 
     # -- reading ------------------------------------------------------------------------------------------
-    def read(self, question: str, passages: Sequence[str], since: float | None = None) -> list[PassageSpan]:
+    def read(self, question: str, passages: Sequence[str], since: float | None = None,
+             seams: Sequence[Sequence[int]] = ()) -> list[PassageSpan]:  # fmt: skip
         """Best spans of every passage (several per passage), best first by score. `since`: when the question
         began reading (time.monotonic()), so that its later passages queue before questions that began after
-        it (default: now)."""
-        per_pair = self._read_pairs([(question, p) for p in passages], time.monotonic() if since is None else since)
+        it (default: now). `seams[i]`: characters of passage i that no span may contain (qa/reader_passages.py)."""
+        seams = seams or [() for _ in passages]
+        pairs = [(question, p) for p in passages]
+        per_pair = self._read_pairs(pairs, seams, time.monotonic() if since is None else since)
         spans = [
             PassageSpan(i, s.start, s.end, s.score, s.null_score) for i, found in enumerate(per_pair) for s in found
         ]
@@ -237,7 +241,8 @@ class SpanModel:
         starts, ends = run(ids, types, mask)
         return starts[0], ends[0]
 
-    def _read_pairs(self, pairs: list[tuple[str, str]], since: float) -> list[list[PassageSpan]]:
+    def _read_pairs(self, pairs: list[tuple[str, str]], seams: Sequence[Sequence[int]],
+                    since: float) -> list[list[PassageSpan]]:  # fmt: skip
         """Every window of every (question, passage) pair, each in a model call of its own.
 
         Not one padded call for all: int8 dynamic quantisation scales a layer's activations by their range
@@ -254,7 +259,7 @@ class SpanModel:
         found: list[dict[tuple[int, int], PassageSpan]] = [{} for _ in pairs]
         for w, pair in enumerate(enc["overflow_to_sample_mapping"]):
             offsets = passage_offsets(enc["offset_mapping"][w], enc.sequence_ids(w))
-            for s in decode_window(*logits[w], offsets)[:SPANS_PER_WINDOW]:
+            for s in decode_window(*logits[w], offsets, seams=seams[pair])[:SPANS_PER_WINDOW]:
                 key = (s.start, s.end)
                 if key not in found[pair] or found[pair][key].score < s.score:
                     found[pair][key] = PassageSpan(int(pair), s.start, s.end, s.score, s.null_score)
@@ -326,12 +331,15 @@ class SpanReader:
         return len({docs[self.index.chunks[h.chunk_id].doc_id].date for h in hits} - {None}) > 1
 
     def _read_hits(self, reader_text: str, hits: list[Hit], since: float) -> list[Candidate]:
-        chunks = [self.index.chunks[h.chunk_id] for h in hits]
-        return [
-            Candidate(chunks[s.passage].doc_id, chunks[s.passage].chunk_id, chunks[s.passage].start + s.start,
-                      chunks[s.passage].start + s.end, span_features(s, hits[s.passage]))
-            for s in self.model.read(reader_text, [c.text for c in chunks], since)
-        ]  # fmt: skip
+        passages = [reader_passage(self.index, h.chunk_id) for h in hits]
+        out = []
+        for s in self.model.read(reader_text, [p.text for p in passages], since, [p.seams for p in passages]):
+            where = passages[s.passage].locate(s.start, s.end)
+            if where is None:  # across the byline and the chunk: not one stretch of the document
+                continue
+            chunk_id, start, end = where
+            out.append(Candidate(passages[s.passage].doc_id, chunk_id, start, end, span_features(s, hits[s.passage])))
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Boilerplate removal: page debris never reaches a chunk or sentence, genuine text next to it does.
+"""Boilerplate removal: page debris never reaches a chunk or sentence; genuine text next to it does, and so does
+an article's byline, which readers ask about.
 
 The unit tests run `clean` on small hand-made texts (pure functions, no model); the seed-corpus tests
 look at what the real index (built once per session by conftest) holds.
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.chunking import ChunkingConfig, chunk_document
-from index.cleaning import clean, is_boilerplate
+from index.cleaning import clean, is_boilerplate, is_byline
 from index.store import IndexData, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,6 @@ SEED_DEBRIS = [
     "Home > News",
     "BREAKING NEWS",
     "OK! Logo",
-    "Written by Keshaa Perry",
     "Getty Images",
     "Image via Instagram",
     # The unrelated stories appended after the comment form / "You may be interested in".
@@ -57,6 +57,7 @@ SEED_KEPT_SENTENCES = [
     "Social media critics slammed Kardashian for her decision to continue to do business with Balenciaga.",
     "Apart from this, Kim Kardashian gave a proper answer to people’s comments.",
     "What do you think?",
+    "Written by Keshaa Perry",  # a byline: kept (who wrote the article is a question readers ask)
 ]
 
 
@@ -92,8 +93,6 @@ def _kept(text: str) -> list[str]:
         "GIPHY App Key not set. Please check settings",
         "© Copyright 2024 OK!. A DIVISION OF EMPIRE MEDIA GROUP HOLDINGS LLC. All rights reserved.",
         "Copyright 2023 Some Paper Ltd.",
-        "Written by Keshaa Perry",
-        "By Jane Doe",
         "Jan. 22 2024, Published 6:20 p.m. ET",
         "Dimitrios Kambouris/Getty Images",
         "Opt-out of personalized ads",
@@ -119,6 +118,21 @@ def test_debris_lines_are_boilerplate(line: str) -> None:
 )
 def test_genuine_lines_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Written by Keshaa Perry", "By Jane Doe", "By Ann Lee and Tom Ng, Staff Writers", "By Kim Lee, Reuters"],
+)
+def test_bylines_are_kept_as_text(line: str) -> None:
+    assert is_byline(line) and not is_boilerplate(line)
+    text = f"Council passes the budget\n\nThe council passed the budget on Monday.\n\n{line}\n\nLeave a Reply\n"
+    assert _kept(text) == ["Council passes the budget", "The council passed the budget on Monday.", line]
+
+
+@pytest.mark.parametrize("line", ["By Christmas everything changed.", "By Sunday, it was over", "by the way"])
+def test_sentences_starting_with_by_are_not_bylines(line: str) -> None:
+    assert not is_byline(line)
 
 
 def test_clean_returns_offsets_into_the_original_text() -> None:

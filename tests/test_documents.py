@@ -227,6 +227,15 @@ def test_all_debris_file_is_an_error(tmp_path: Path) -> None:
     assert result.errors == ["ad.txt:1: no article text left after removing page debris"]
 
 
+def test_a_byline_is_kept_but_is_not_a_title_nor_an_article(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("By Jane Doe\n\nThe ferry returned to service on Monday.\n")
+    (tmp_path / "b.txt").write_text("Written by Jane Doe\n\nAdvertisement\n")
+    result = read_corpus(tmp_path)
+    [doc] = result.documents
+    assert doc.title == "The ferry returned to service on Monday."
+    assert result.errors == ["b.txt:1: no article text left after removing page debris"]
+
+
 def test_missing_corpus_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="corpus folder not found"):
         read_corpus(tmp_path / "nope")

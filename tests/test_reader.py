@@ -45,6 +45,47 @@ def test_decode_window_never_ends_before_it_starts_or_runs_too_long() -> None:
     assert (spans[0].start, spans[0].end) == (68, 71)  # tokens 35..36
 
 
+def test_decode_window_never_returns_a_span_across_a_seam() -> None:
+    offsets = [None, (0, 5), (6, 10), (12, 16), (17, 22), None]  # a seam at 12: "xxxxx yyyy\n\nzzzz wwwww"
+    start = np.array([0.0, 0.0, 9.0, 1.0, 0.0, 0.0])
+    end = np.array([0.0, 0.0, 0.0, 0.5, 9.0, 0.0])  # the best span by score runs from 6 to 22, across the seam
+    assert (decode_window(start, end, offsets)[0].start, decode_window(start, end, offsets)[0].end) == (6, 22)
+    spans = decode_window(start, end, offsets, seams=[12])
+    assert spans and all(s.end <= 12 or s.start >= 12 for s in spans)
+    assert (spans[0].start, spans[0].end) == (12, 22)
+
+
+def test_a_chunk_is_read_with_its_articles_byline_and_maps_back_exactly(seed_index_dir: Path) -> None:
+    from index.store import load_index
+    from qa.reader_passages import reader_passage
+
+    index = load_index(seed_index_dir)
+    [(doc_id, [byline_id])] = index.bylines.items()  # one seed article has a byline: "Written by Keshaa Perry"
+    byline = index.sentences[byline_id]
+    assert byline.text == "Written by Keshaa Perry"
+    doc = index.documents[doc_id].text
+    holding = [c for c in index.chunks if c.doc_id == doc_id and c.start <= byline.start and byline.end <= c.end]
+    others = [c for c in index.chunks if c.doc_id == doc_id and c not in holding]
+    assert holding and others
+    for chunk in holding:  # the chunk that holds it reads as it is
+        p = reader_passage(index, chunk.chunk_id)
+        assert p.text == chunk.text and p.seams == ()
+    for chunk in others:
+        p = reader_passage(index, chunk.chunk_id)
+        assert p.text.startswith(chunk.text) and p.text.endswith("Written by Keshaa Perry")
+        assert len(p.seams) == 1
+        name = p.text.rindex("Keshaa Perry")
+        chunk_id, start, end = p.locate(name, name + len("Keshaa Perry"))
+        assert doc[start:end] == "Keshaa Perry" and chunk_id == byline.chunk_id
+        assert index.chunks[chunk_id].start <= start < end <= index.chunks[chunk_id].end
+        first = p.text.index(" ")
+        assert p.locate(0, first) == (chunk.chunk_id, chunk.start, chunk.start + first)
+        assert doc[chunk.start : chunk.start + first] == p.text[:first]
+        assert p.locate(first, name + 6) is None  # across the seam: not one stretch of the document
+    for chunk in (c for c in index.chunks if c.doc_id != doc_id):  # articles without a byline: the chunk alone
+        assert reader_passage(index, chunk.chunk_id).text == chunk.text
+
+
 def test_passage_offsets_keep_only_the_passage() -> None:
     assert passage_offsets([(0, 0), (0, 3), (0, 0), (0, 4), (5, 7), (0, 0)], [None, 0, None, 1, 1, None]) == [
         None, None, None, (0, 4), (5, 7), None,
@@ -156,6 +197,17 @@ def test_engine_answers_with_the_trained_reader_and_exact_offsets(engine) -> Non
     c = a.citations[0]
     assert doc[c.start : c.end] == c.quote
     assert c.start <= a.answer_start < a.answer_end <= c.end  # the cited sentence holds the answer
+
+
+def test_who_wrote_an_article_is_answered_from_its_byline_with_an_exact_citation(engine) -> None:
+    """The byline sits at the article's end, in a chunk that a question about its subject does not retrieve;
+    the reader reads it with each passage of the article."""
+    a = engine.ask("Who wrote the piece about Kim breaking her silence on Balenciaga?")
+    assert not a.abstained and a.answer == "Keshaa Perry"
+    doc = engine.index.documents[a.citations[0].doc_id].text
+    assert doc[a.answer_start : a.answer_end] == "Keshaa Perry"
+    c = a.citations[0]
+    assert doc[c.start : c.end] == c.quote == "Written by Keshaa Perry"
 
 
 def test_no_answer_path_abstains_and_cites_nothing(engine) -> None:
