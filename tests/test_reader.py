@@ -252,12 +252,14 @@ def test_reader_reads_past_the_first_passage_only_when_unsure(engine) -> None:
 
     assert engine.settings.reader_confident == 0.2  # the default (training/runs/cascade-level-2026-12-07)
     folder = engine.settings.reader_folder  # the served reader's calibration with its model
-    cascade = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=0.5)
+    # a level between the shipped reader's confidence in the lawsuit's amount (0.47) and in anything it reads
+    # for the off-topic question (under 0.01)
+    cascade = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=0.4)
     every = SpanReader(folder, engine.index, model=engine.reader.model, passages=2, confident=1.0)
     windows, confidence = read(cascade, "How much was the lawsuit Balenciaga filed against the set designer?")
-    assert windows == 1 and confidence >= 0.5
+    assert windows == 1 and confidence >= 0.4
     windows, confidence = read(cascade, "What is the boiling point of liquid nitrogen?")
-    assert windows == 2 and confidence < 0.5
+    assert windows == 2 and confidence < 0.4
     windows, _ = read(every, "How much was the lawsuit Balenciaga filed against the set designer?")
     assert windows == 2
     # `qa reader calibrate` and requests for several candidates read every passage
@@ -1084,12 +1086,13 @@ def test_recalibrating_uses_the_recipe_the_model_was_trained_with(tmp_path) -> N
     from qa.reader_calibration import recipe_of
     from qa.reader_training import TrainConfig
 
-    # the news reader is two fine-tunes of a merge of two fine-tunes: its recipe holds out every stage's dev articles
-    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-follow-ups.toml"
-    stages = ("reader-news.toml", "reader-news2.toml", "reader-quotes.toml", "reader-follow-ups.toml")
+    # the news reader is three fine-tunes of a merge of two fine-tunes: its recipe holds out every stage's dev articles
+    assert recipe_of(ROOT / "models" / "reader-news") == ROOT / "training" / "reader-bylines.toml"
+    stages = ("reader-news.toml", "reader-news2.toml", "reader-quotes.toml", "reader-follow-ups.toml",
+              "reader-bylines.toml")  # fmt: skip
     held_out = {name: set(TrainConfig.load(ROOT / "training" / name).dev_articles) for name in stages}
     assert held_out["reader-news.toml"] <= held_out["reader-news2.toml"] == held_out["reader-quotes.toml"]
-    assert held_out["reader-follow-ups.toml"] == held_out["reader-news2.toml"]
+    assert held_out["reader-follow-ups.toml"] == held_out["reader-bylines.toml"] == held_out["reader-news2.toml"]
     # the shipped encyclopaedia reader was trained from a copy of its recipe on a GPU machine: the default
     assert recipe_of(MODEL_DIR) == ROOT / "training" / "reader.toml"
     assert recipe_of(tmp_path) == ROOT / "training" / "reader.toml"  # no training.json

@@ -78,8 +78,9 @@ def main() -> None:
                     question = rng.choice(WHO_WROTE).format(h=headline)
                     start = len(para["context"]) + len(SEPARATOR) + byline.index(names)
                     assert ctx[start : start + len(names)] == names
-                    qas.append({"id": f"{article['title']}-{name.split('-')[0]}-{i}-who-wrote", "question": question,
-                                "is_impossible": False, "answers": [{"text": names, "answer_start": start}]})  # fmt: skip
+                    qid = f"{article['title']}-{name.split('-')[0]}-{i}-who-wrote"
+                    qas.append({"id": qid, "question": question, "is_impossible": False,
+                                "answers": [{"text": names, "answer_start": start}]})  # fmt: skip
                     asked += 1
                 paragraphs.append({"context": ctx, "qas": qas})
             if paragraphs:
