@@ -5,9 +5,8 @@ copyright footers, unrelated "related stories"). Instead of producing a cleaned 
 the way back to the original), `clean` returns the kept stretches as offsets into the original text, so
 every chunk and sentence downstream can be cited as `original[start:end]`.
 
-A byline ("Written by Keshaa Perry") and a photo's credit line ("Dimitrios Kambouris/Getty Images") are not debris:
-readers ask who wrote an article and who took a photo, so they are kept as text; the trained reader reads a byline
-with each passage of its article (qa/reader_passages.py).
+A byline ("Written by Keshaa Perry") is not debris: readers ask who wrote an article, so it is kept as text, and
+the trained reader reads it with each passage of its article (qa/reader_passages.py).
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ _DROP_PATTERNS = [
         r"\bsubscribe to (our|the) newsletter\b",
         r"^you may be interested in\b",
         r"^[A-Z][a-z]{2}\.? \d{1,2},? \d{4},? (published|updated)\b",  # datelines
+        r"/\s*(getty images|shutterstock|ap photo|reuters|afp)\b",  # photo credits
         r"\((image|photo|picture) via [^)]*\)\s*$",
         r"^(?!.*[.!?]$).{0,25}\blogo\b",  # short "X Logo" lines
     )
@@ -61,10 +61,6 @@ _DROP_PATTERNS = [
 # (the rest is IGNORECASE), so that a short paragraph such as "By Christmas everything changed." is not one.
 _NAME = r"(?-i:[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3})"
 _BYLINE = re.compile(rf"^(written by|by)\s+{_NAME}(\s+and\s+{_NAME})?(,\s*{_NAME})?$", re.IGNORECASE)
-
-# A photo's credit: the photographer and agency on the line after its caption. Kept as text: readers ask who took a
-# photo (the reader is taught to read them: training/captions.py).
-_PHOTO_CREDIT = re.compile(r"/\s*(getty images|shutterstock|ap photo|reuters|afp)\b", re.IGNORECASE)
 
 # Everything after one of these lines is comment forms and unrelated stories.
 _TAIL_MARKERS = re.compile(
@@ -89,11 +85,6 @@ def is_boilerplate(line: str) -> bool:
     if low in _DROP_EXACT:
         return True
     return any(p.search(line.strip()) for p in _DROP_PATTERNS)
-
-
-def is_photo_credit(line: str) -> bool:
-    """True for a photo's credit line ("Dimitrios Kambouris/Getty Images"), kept on its line after the caption."""
-    return bool(_PHOTO_CREDIT.search(line.strip()))
 
 
 def is_byline(line: str) -> bool:

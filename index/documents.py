@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from index.cleaning import DATE_PREFIX, clean, is_byline, is_photo_credit
+from index.cleaning import DATE_PREFIX, clean, is_byline
 from index.records import Document, Paragraph
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
@@ -136,8 +136,8 @@ def _make_doc(
     if date is not None:
         date = _normalise_date(date, where)
     paragraphs = clean(text)
-    # Bylines and photo credits are kept (index/cleaning.py) but are not an article, nor its title.
-    story = [p for p in paragraphs if not (is_byline(text[p.start : p.end]) or is_photo_credit(text[p.start : p.end]))]
+    # A byline is kept (index/cleaning.py) but is not an article, nor its title.
+    story = [p for p in paragraphs if not is_byline(text[p.start : p.end])]
     if not story:
         raise DocumentError(f"{where}: no article text left after removing page debris")
     if not title:
