@@ -133,9 +133,7 @@ def clean(text: str) -> list[Paragraph]:
 
     # Masthead: short label lines at the very top, before the first real line.
     for i, line in enumerate(content):
-        if not keep[i]:
-            continue
-        if is_byline(line):
+        if not keep[i] or is_byline(line):  # a byline is kept, and is not the first real line either
             continue
         if _is_short_label(line, 3) or is_boilerplate(line):
             keep[i] = False

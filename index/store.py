@@ -468,7 +468,7 @@ def byline_sentences(sentences: list[Sentence]) -> dict[str, list[int]]:
     """doc_id -> the ids of its sentences that are bylines (index/cleaning.py keeps them as text)."""
     out: dict[str, list[int]] = {}
     for s in sentences:
-        if len(s.text) <= 80 and s.text[:2].lower() in ("wr", "by") and is_byline(s.text):
+        if is_byline(s.text):
             out.setdefault(s.doc_id, []).append(s.sentence_id)
     return out
 
