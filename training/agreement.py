@@ -1,6 +1,6 @@
 """Label quality: agreement of the primary labels with the independent second pass, and with XQuAD's
 labels for the 482 questions the two files share; then the questions written for this project
-(training/news/, news2/, encyclopaedia/, quotes/, paraphrase/, follow-ups/) against a second annotator's blind
+(training/news/, news2/, encyclopaedia/, quotes/, paraphrase/, follow-ups/, careful/) against a second annotator's blind
 answers to a sample of them.
 Usage: python training/agreement.py"""
 
@@ -75,7 +75,7 @@ def main() -> None:
                     f1 += max(compute_f1(g, primary[qid]) for g in gold)
     print(f"XQuAD overlap: {n} questions (all answerable in XQuAD); labelled answerable {ans} ({ans / n:.3f}); "
           f"on those EM {em / max(ans, 1):.3f}, F1 {f1 / max(ans, 1):.3f}")  # fmt: skip
-    for collection in ("news", "news2", "encyclopaedia", "quotes", "paraphrase", "follow-ups"):
+    for collection in ("news", "news2", "encyclopaedia", "quotes", "paraphrase", "follow-ups", "careful"):
         second = read_labels(HERE / "labels" / f"{collection}-written.second-pass.jsonl")
         print(f"{collection}-style questions, writers against a blind second annotator: "
               f"{agreement(written_labels(collection), second)}")  # fmt: skip
