@@ -44,25 +44,45 @@ SEED_CORPUS = ROOT / "corpus"
 INDEX_FILES = (*FILES, "manifest.json", "CURRENT")
 
 
-def _permissions_apply() -> bool:
-    """Whether a folder without write permission refuses this process: not for root (os.geteuid() == 0),
-    which ignores permissions through CAP_DAC_OVERRIDE, unless that capability was dropped."""
+def _read_only_method() -> str | None:
+    """How a test can make a folder this process cannot write: "chmod" where permissions apply; "immutable"
+    for root, whose CAP_DAC_OVERRIDE ignores permissions but not the immutable attribute (`chattr +i`, where
+    the file system has it: ext4 here); None where neither works (the tests that need it skip)."""
     probe = Path(tempfile.mkdtemp(prefix="qa-permission-probe-"))
     try:
         probe.chmod(0o555)
         try:
             (probe / "x").touch()
         except PermissionError:
-            return True
-        return False
+            return "chmod"
+        probe.chmod(0o755)
+        (probe / "x").unlink()
+        if not _chattr(probe, "+i"):
+            return None
+        try:
+            (probe / "y").touch()
+        except PermissionError:
+            return "immutable"
+        return None
     finally:
+        _chattr(probe, "-i")
         probe.chmod(0o755)
         shutil.rmtree(probe, ignore_errors=True)
 
 
+def _chattr(path: Path, flag: str) -> bool:
+    """`chattr FLAG path`; whether it worked (not on every file system, nor without CAP_LINUX_IMMUTABLE)."""
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+READ_ONLY_METHOD = _read_only_method()
 needs_permissions = pytest.mark.skipif(
-    not _permissions_apply(), reason="file permissions are not enforced here (running as root): no read-only folder"
+    READ_ONLY_METHOD is None,
+    reason="no read-only folder here: file permissions are not enforced (root) and chattr +i is not available",
 )
+
 
 TINY = {
     "harbour.md": "---\ntitle: Harbour Reopens After Storm\ndate: 2024-05-06\n---\n"
@@ -134,17 +154,23 @@ def tiny_index(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path, embe
 
 @pytest.fixture
 def writable_again() -> Iterator[list[Path]]:
-    """Folders a test made read-only, given back their write bit so that pytest can remove them."""
+    """Folders a test made read-only, made writable again so that pytest can remove them."""
     paths: list[Path] = []
     yield paths
     for p in paths:
-        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+        if READ_ONLY_METHOD == "immutable":
+            _chattr(p, "-i")
+        else:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
 
 
 def _make_read_only(folder: Path, undo: list[Path]) -> None:
     for p in [folder, *(d for d in folder.rglob("*") if d.is_dir())]:
-        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
         undo.append(p)
+        if READ_ONLY_METHOD == "immutable":
+            assert _chattr(p, "+i"), p
+        else:
+            p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
 # --- 1. a CURRENT that cannot be read ---------------------------------------------------------------
