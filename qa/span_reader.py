@@ -207,6 +207,8 @@ class SpanModel:
         """Best spans of every passage (several per passage), best first by score. `since`: when the question
         began reading (time.monotonic()), so that its later passages queue before questions that began after
         it (default: now). `seams[i]`: characters of passage i that no span may contain (qa/reader_passages.py)."""
+        if not passages:  # nothing retrieved (a filter no document passes): the tokenizer fails on no pairs
+            return []
         seams = seams or [() for _ in passages]
         pairs = [(question, p) for p in passages]
         per_pair = self._read_pairs(pairs, seams, time.monotonic() if since is None else since)

@@ -117,6 +117,14 @@ def test_top_k_candidates_and_filters(client: httpx.Client) -> None:
     assert all(dated[p["doc_id"]] and dated[p["doc_id"]] >= "2024-01-01" for p in a["related"])
 
 
+@pytest.mark.parametrize("filters", [{"date_from": "2099-01-01"}, {"sources": ["no-such-source"]}])
+def test_filters_no_document_passes_abstain_with_200(client: httpx.Client, filters: dict[str, Any]) -> None:
+    r = ask(client, question="Who is Demna?", filters=filters)
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["abstained"] is True and a["answer"] is None and a["citations"] == [] and a["related"] == []
+
+
 LONG = "a" * 1001
 BAD_ASKS: list[tuple[str, Any, int, str, str | None]] = [
     # (case, JSON body or raw bytes, status, text the detail must contain, param)
