@@ -38,8 +38,13 @@ _DROP_PATTERNS = [
     for p in (
         r"^a post shared by\b",
         r"^source:\s*\S.{0,40}$",  # image credit line
-        r"^.{0,120}\bsource:\s*[\w .!&'-]{1,30}$",  # image caption ending in its credit
-        r"\b(share|link|post) (to|on) (facebook|twitter|email|pinterest|whatsapp|linkedin|x\b)",
+        # An image caption ending in its credit ("Kim at the show source: Page Six"); not prose that names a
+        # source and ends its sentence ("The data came from one source: the Treasury.").
+        r"^.{0,120}\bsource:\s*[\w .!&'-]{0,29}[\w!&'-]$",
+        # Share buttons ("Share on Twitter", "Link to FacebookShare to XShare to Email"): a short line that
+        # begins with one; not prose that mentions a post ("In a post on X, Doe said ...").
+        r"^(?!.{81})(?!.*[.?]$)(click to )?(share|link|post) (to|on) "
+        r"(facebook|twitter|email|pinterest|whatsapp|linkedin|x\b)",
         r"^(©|\(c\)|copyright\s*(©|\(c\)|\d{4}))",  # not "Copyright lawsuits rose..."
         r"\ball rights reserved\b",
         r"your email address will not be published",

@@ -87,6 +87,8 @@ def _kept(text: str) -> list[str]:
         "Kim at the show source: Page Six",
         "Link to FacebookShare to XShare to Email",
         "Share on Twitter",
+        "Click to share on Facebook (Opens in new window)",
+        "Post to X",
         "View this post on Instagram",
         "A post shared by Kim Kardashian (@kimkardashian)",
         "Your email address will not be published. Required fields are marked *",
@@ -113,6 +115,10 @@ def test_debris_lines_are_boilerplate(line: str) -> None:
         # "Copyright", dropping real one-line paragraphs like these.
         "By Christmas everything changed.",
         "Copyright lawsuits rose sharply last year.",
+        # Regressions: the caption-credit and share-button rules matched anywhere in a line, dropping news prose.
+        "In a post on X, Doe said she would spend more time with her family.",
+        "Police wrote in a post on Facebook that the suspect, John Smith, 34, was arrested at 4 a.m.",
+        "The data came from one source: the Treasury.",
         "",
     ],
 )
