@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.documents import SUPPORTED, doc_id_for, read_corpus
+from index.documents import SUPPORTED, doc_id_for, jsonl_lines, read_corpus
 from index.records import Document
 from index.store import fsync_path
 
@@ -61,7 +61,7 @@ def locate(corpus_dir: Path) -> dict[str, Location]:
             out.setdefault(doc_id_for(rel), Location(rel, None))
             continue
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = jsonl_lines(path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError):
             continue
         for lineno, line in enumerate(lines, start=1):
@@ -122,7 +122,7 @@ def replace_document(corpus_dir: Path, doc_id: str, doc: NewDocument) -> Documen
         data, parsed = _record_bytes(doc_id, doc)
         path = corpus_dir / where.rel
         if where.line is not None:  # a record among others: rewrite that line, the rest byte for byte
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = jsonl_lines(path.read_text(encoding="utf-8-sig"))
             lines[where.line - 1] = data.decode("utf-8").rstrip("\n")
             _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
         else:
@@ -146,7 +146,7 @@ def delete_document(corpus_dir: Path, doc_id: str) -> None:
             path.unlink()
             fsync_path(path.parent)
             return
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = jsonl_lines(path.read_text(encoding="utf-8-sig"))
         del lines[where.line - 1]
         if any(line.strip() for line in lines):
             _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -76,7 +77,8 @@ def doc_id_for(rel: str, strip_suffix: bool = True) -> str:
 
 def _decode(path: Path, rel: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        # "utf-8-sig": a byte order mark (Windows editors write one) is not text, and would hide front matter
+        return path.read_bytes().decode("utf-8-sig")
     except OSError as exc:  # unreadable file: report it, keep reading the others
         raise DocumentError(f"{rel}:1: cannot read file ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
@@ -161,7 +163,12 @@ def _normalise_date(value: str, where: str) -> str:
     m = re.match(r"^\s*(\d{4})-(\d{2})-(\d{2})", str(value))
     if not m:
         raise DocumentError(f"{where}: date {value!r} is not YYYY-MM-DD")
-    return "-".join(m.groups())
+    date = "-".join(m.groups())
+    try:
+        datetime.date.fromisoformat(date)
+    except ValueError:  # "2024-13-45" would sort after every real date and pass any date filter
+        raise DocumentError(f"{where}: date {value!r} is not a calendar date") from None
+    return date
 
 
 def _guess_source(text: str) -> str | None:
@@ -189,10 +196,19 @@ def _front_matter(raw: str) -> dict[str, str]:
     return meta
 
 
+def jsonl_lines(raw: str) -> list[str]:
+    """A JSON Lines file's lines: split at "\n" only. JSON allows U+2028, U+2029 and U+0085 unescaped inside a
+    string, where str.splitlines() would cut one record in two."""
+    lines = raw.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _read_jsonl(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]]:
     raw = _decode(path, rel)
     out: list[tuple[Parsed | DocumentError, int]] = []
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+    for lineno, line in enumerate(jsonl_lines(raw), start=1):
         if not line.strip():
             continue
         try:
@@ -217,6 +233,12 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]
         if wrong:
             out.append((DocumentError(f"{rel}:{lineno}: field(s) must be strings: {', '.join(wrong)}"), lineno))
             continue
+        # JSON's "\ud800" escape decodes to half a character, which no UTF-8 store can hold: the same.
+        broken = [k for k in ("id", "title", "text", "date", "source", "url") if _unpaired_surrogate(record.get(k))]
+        if broken:
+            out.append((DocumentError(f"{rel}:{lineno}: field(s) hold an unpaired UTF-16 surrogate escape "
+                                      f"(not text): {', '.join(broken)}"), lineno))  # fmt: skip
+            continue
         try:
             parsed = _make_doc(
                 doc_id_for(record["id"], strip_suffix=False), record["text"], f"{rel}:{lineno}",
@@ -228,6 +250,16 @@ def _read_jsonl(path: Path, rel: str) -> list[tuple[Parsed | DocumentError, int]
             continue
         out.append((parsed, lineno))
     return out
+
+
+def _unpaired_surrogate(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @dataclass

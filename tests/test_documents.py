@@ -192,6 +192,49 @@ def test_jsonl_ids_keep_their_dots_and_duplicates_are_reported(tmp_path: Path) -
     assert result.errors[1].startswith("feed.jsonl:4: date 'yesterday'")  # file:line, no stray ":1"
 
 
+def test_byte_order_mark_line_separators_and_broken_escapes(tmp_path: Path) -> None:
+    # A BOM (Windows editors) is not text: the front matter after it is still read as front matter.
+    front = "---\r\ntitle: Bridge Reopens\r\ndate: 2024-05-01\r\n---\r\nThe mayor said the bridge would reopen.\r\n"
+    (tmp_path / "bom.md").write_bytes(b"\xef\xbb\xbf" + front.encode())
+    # JSON allows U+2028 / U+2029 / U+0085 unescaped in a string: one record, not two broken lines. A "\ud800"
+    # escape decodes to half a character: that line is reported, the next one still read.
+    records = [
+        '{"id": "sep", "title": "Council", "text": "The council met on Tuesday.\u2028It approved the budget.\u0085"}',
+        '{"id": "half", "title": "Broken", "text": "Broken \\ud800 escape in a sentence."}',
+        '{"id": "after", "title": "After", "text": "The line after the broken one is read."}',
+    ]
+    (tmp_path / "feed.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    (tmp_path / "odd.md").write_text("---\ntitle: Odd\ndate: 2024-13-45\n---\nA story with an impossible date.\n")
+    result = read_corpus(tmp_path)
+    docs = {d.doc_id: d for d in result.documents}
+    assert sorted(docs) == ["after", "bom", "sep"]
+    assert (docs["bom"].title, docs["bom"].date, docs["bom"].text) == ("Bridge Reopens", "2024-05-01", front)
+    assert docs["sep"].text == "The council met on Tuesday.\u2028It approved the budget.\u0085"
+    assert result.errors == [
+        "feed.jsonl:2: field(s) hold an unpaired UTF-16 surrogate escape (not text): text",
+        "odd.md:1: date '2024-13-45' is not a calendar date",
+    ]
+
+
+def test_replacing_and_deleting_a_record_keeps_a_neighbour_with_a_line_separator(tmp_path: Path) -> None:
+    from index.corpus_writes import NewDocument, delete_document, replace_document
+
+    records = [
+        {"id": "sep", "title": "Council", "text": "The council met on Tuesday.\u2028It approved the budget."},
+        {"id": "other", "title": "Ferry", "text": "The ferry returned to service on Monday."},
+        {"id": "last", "title": "Bridge", "text": "The bridge reopened on Friday."},
+    ]
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    replace_document(tmp_path, "other", NewDocument(text="The ferry resumed its night service on Monday."))
+    delete_document(tmp_path, "last")
+    result = read_corpus(tmp_path)
+    assert result.errors == []
+    assert {d.doc_id: d.text for d in result.documents} == {
+        "sep": records[0]["text"],
+        "other": "The ferry resumed its night service on Monday.",
+    }
+
+
 def test_unknown_and_malformed_files_are_reported_and_skipped(mixed_corpus: Path) -> None:
     result = read_corpus(mixed_corpus)
     assert result.skipped == ["notes.csv", "scan.pdf"]

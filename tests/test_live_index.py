@@ -213,6 +213,11 @@ def test_document_write_errors_are_clear(live) -> None:
     assert r.status_code == 400
     r = httpx.post(url, headers=_auth(), json={"text": NEW_ARTICLE, "date": "yesterday"})
     assert r.status_code == 400 and "date" in r.json()["detail"]
+    r = httpx.post(url, headers=_auth(), json={"text": NEW_ARTICLE, "date": "2024-13-45"})
+    assert r.status_code == 400 and "not a calendar date" in r.json()["detail"], r.text
+    broken = b'{"id": "half", "title": "Broken", "text": "Broken \\ud800 escape."}\n'
+    r = httpx.post(url, headers=_auth(), files={"file": ("half.jsonl", broken)})
+    assert r.status_code == 400 and "surrogate" in r.json()["detail"], r.text
 
 
 def test_writes_are_off_without_a_token(tmp_path, seed_index_dir) -> None:
