@@ -154,6 +154,15 @@ def hide_paths(message: str) -> str:
     return _ABS_PATH.sub(lambda m: ".../" + m.group(0).rstrip("/").rsplit("/", 1)[-1], message)
 
 
+def _body_limit(request: Request[Any, Any, Any]) -> tuple[int, str]:
+    """The body limit the request was held to, and its setting: document writes take uploads
+    (server/documents_api.py), everything else QA_MAX_BODY_BYTES."""
+    settings = request.app.state.settings
+    if request.url.path.startswith("/api/documents") and request.method in ("POST", "PUT"):
+        return settings.max_upload_bytes, "QA_MAX_UPLOAD_BYTES"
+    return settings.max_body_bytes, "QA_MAX_BODY_BYTES"
+
+
 def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status, message, param, code, headers = _describe(exc)
     shown = hide_paths(message)
@@ -161,11 +170,8 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         log.info("%s %s: %d %s", request.method, request.url.path, status, message)
         message = shown
     if status == 413:
-        limit = request.app.state.settings.max_body_bytes
-        message, code = (
-            f"request body is too large; the limit is {limit} bytes (QA_MAX_BODY_BYTES)",
-            "body_too_large",
-        )
+        limit, setting = _body_limit(request)
+        message, code = f"request body is too large; the limit is {limit} bytes ({setting})", "body_too_large"
     if status >= 500 and not isinstance(exc, ApiError | HTTPException):
         # Unexpected: the full traceback goes to the log, the client gets a plain JSON 500.
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -213,6 +213,8 @@ def test_document_write_errors_are_clear(live) -> None:
     assert r.status_code == 400
     r = httpx.post(url, headers=_auth(), json={"text": NEW_ARTICLE, "date": "yesterday"})
     assert r.status_code == 400 and "date" in r.json()["detail"]
+    r = httpx.post(url, headers=_auth(), files={"file": ("big.txt", b"x" * 10_000_001)})
+    assert r.status_code == 413 and "10000000 bytes (QA_MAX_UPLOAD_BYTES)" in r.json()["detail"], r.text
     r = httpx.post(url, headers=_auth(), json={"text": NEW_ARTICLE, "date": "2024-13-45"})
     assert r.status_code == 400 and "not a calendar date" in r.json()["detail"], r.text
     broken = b'{"id": "half", "title": "Broken", "text": "Broken \\ud800 escape."}\n'
