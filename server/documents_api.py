@@ -30,7 +30,7 @@ from index.corpus_writes import (
 )
 from index.records import Document
 from qa.settings import Settings
-from server.api import DocumentSummary
+from server.api import DocumentSummary, holder_of
 from server.errors import ApiError, decode_json_body
 from server.openapi import json_body
 from server.rebuilds import Rebuilder
@@ -80,6 +80,13 @@ def require_token(request: Request[Any, Any, Any]) -> None:
                        code="unauthorized", headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
 
 
+def require_writer(request: Request[Any, Any, Any]) -> None:
+    """The token (401/403), then a loaded engine (503 while loading or after a failed load): a change accepted
+    before then would be written to the corpus but never indexed, since a rebuild starts from the live engine."""
+    require_token(request)
+    holder_of(request).require()
+
+
 def _media_type(request: Request[Any, Any, Any]) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -118,7 +125,7 @@ def routes(settings: Settings) -> list[HTTPRouteHandler]:
 
         409 when an id or file name is taken (PUT replaces), 400 when a file would not index, with the reason.
         """
-        require_token(request)
+        require_writer(request)
         corpus = request.app.state.settings.corpus_dir
         kind = _media_type(request)
         if kind == "application/json":
@@ -158,7 +165,7 @@ def routes(settings: Settings) -> list[HTTPRouteHandler]:
         operation_class=json_body(DocumentUpdate, "The new text and fields of the document."),
     )
     async def replace(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response:
-        require_token(request)
+        require_writer(request)
         if _media_type(request) != "application/json":
             raise ApiError(415, "send the document as application/json", code="unsupported_media_type")
         body = decode_json_body(await request.body(), DocumentUpdate)
@@ -169,7 +176,7 @@ def routes(settings: Settings) -> list[HTTPRouteHandler]:
 
     @delete("/api/documents/{doc_id:str}", status_code=202, tags=["documents"], summary="Delete a document")
     async def remove(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response:
-        require_token(request)
+        require_writer(request)
         corpus = request.app.state.settings.corpus_dir
         await _in_thread(partial(delete_document, corpus, doc_id))
         _rebuilder(request).request(f"deleted {doc_id}")

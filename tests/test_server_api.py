@@ -331,6 +331,31 @@ def test_failed_load_reports_error(broken_app_client) -> None:
     assert r.status_code == 503 and r.json()["error"]["type"] == "server_error"
 
 
+def test_document_writes_wait_for_a_loaded_engine(tmp_path: Path) -> None:
+    """A change accepted before the engine loads would be written but never indexed: 503, nothing written."""
+    from litestar.testing import TestClient
+
+    from qa.settings import Settings
+    from server.app import create_app
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = Settings.from_env(env={}, model_path=str(tmp_path / "no-model"), index_dir=tmp_path / "index",
+                                 corpus_dir=corpus, api_token="test-token-0123456789abcdef")  # fmt: skip
+    auth = {"Authorization": "Bearer test-token-0123456789abcdef"}
+    with TestClient(create_app(settings), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+        deadline = time.monotonic() + 30
+        while c.get("/health").json()["status"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        doc = {"id": "note-1", "text": "The ferry returned to service on Monday."}
+        for r in (c.post("/api/documents", json=doc, headers=auth),
+                  c.put("/api/documents/note-1", json={"text": doc["text"]}, headers=auth),
+                  c.delete("/api/documents/note-1", headers=auth)):  # fmt: skip
+            assert r.status_code == 503 and "failed to load" in r.json()["detail"], r.text
+        assert c.post("/api/documents", json=doc).status_code == 401  # the token is still checked first
+    assert list(corpus.iterdir()) == []
+
+
 def test_unexpected_error_is_a_plain_json_500(broken_app_client) -> None:
     r = broken_app_client.get("/api/boom")
     assert r.status_code == 500
