@@ -51,6 +51,7 @@ class EngineHolder:
         self._stop = threading.Event()
         self._swap_lock = threading.Lock()  # one swap at a time (the watcher, or a rebuild that just published)
         self._failed_build: str | None = None  # a published build that would not load: not retried until replaced
+        self._failed_current: str | None = None  # the build CURRENT named when a first load began (if it fails)
         self.swaps = 0
         if engine is not None:
             self._lease(engine)
@@ -78,9 +79,26 @@ class EngineHolder:
     def _watch(self) -> None:
         while not self._stop.wait(self.settings.reload_interval_s):
             try:
-                self.refresh()
+                if self._engine is None:
+                    self._retry_load()
+                else:
+                    self.refresh()
             except Exception:  # the watcher must outlive any surprise; the served engine stays as it is
                 log.exception("checking for a new index build failed")
+
+    def _retry_load(self) -> None:
+        """After a failed first load: load again once a build is published that the failed attempt did not see
+        (`qa index build` from a shell, another replica), not on every tick (a load takes the models too)."""
+        if self.status != "error":
+            return
+        try:
+            build: str | None = current_build_dir(self.settings.index_dir).name
+        except (IndexLoadError, OSError, UnicodeDecodeError):
+            build = None
+        if build is not None and build != self._failed_current:
+            log.info("index build %s published: loading the engine again", build)
+            self.status, self.detail = "loading", None
+            self._load()
 
     def refresh(self) -> bool:
         """Swap to the published build if it is not the one in use. True when it swapped."""
@@ -99,16 +117,17 @@ class EngineHolder:
             try:
                 index = load_index(index_dir, expect_model_id=engine.embedder.model_id,
                                    expect_dimension=engine.embedder.dimension)  # fmt: skip
-            except (IndexLoadError, OSError) as exc:
+                if index.build_dir.name != build.name:  # replaced again while loading: lease what was loaded
+                    lease.release()
+                    lease = BuildLease(index.build_dir)
+                new = engine.with_index(index)
+            except Exception as exc:  # damaged, or any surprise: let the build go, and do not retry it each tick
                 lease.release()
                 self._failed_build = build.name
-                log.warning("new index build %s not loaded, still serving %s: %s", build.name,
-                            engine.index.build_dir.name, exc)  # fmt: skip
+                log.warning("new index build %s not loaded, still serving %s: %s: %s", build.name,
+                            engine.index.build_dir.name, type(exc).__name__, exc,
+                            exc_info=not isinstance(exc, IndexLoadError | OSError))  # fmt: skip
                 return False
-            if index.build_dir.name != build.name:  # replaced again while loading: lease what was loaded
-                lease.release()
-                lease = BuildLease(index.build_dir)
-            new = engine.with_index(index)
             self._lease(new, lease)
             self._engine = new  # one reference assignment: a request sees the old engine or the new one
             self.swaps += 1
@@ -125,11 +144,16 @@ class EngineHolder:
     def _load(self) -> None:
         t0 = time.perf_counter()
         try:
+            self._failed_current = current_build_dir(self.settings.index_dir).name
+        except (IndexLoadError, OSError, UnicodeDecodeError):
+            self._failed_current = None  # no build yet: the first one published is worth a retry
+        try:
             engine = Engine.load(self.settings)
         except Exception as exc:  # any failure must surface on /health, not kill the thread silently
             log.exception("loading the engine failed")
             self.detail = f"{type(exc).__name__}: {exc}"
             self.status = "error"
+            self._start_watcher()  # it loads again when a new build is published
             return
         self.load_seconds = round(time.perf_counter() - t0, 2)
         tune_for_serving()

@@ -121,6 +121,61 @@ def test_a_build_in_use_is_kept_until_released(tmp_path, seed_index_dir, embedde
     assert [p.name for p in (index / "builds").iterdir()] == [current_build_dir(index).name]
 
 
+def test_a_server_whose_first_load_failed_serves_the_next_published_build(tmp_path, embedder) -> None:
+    """Started before any index exists (QA_AUTO_BUILD=false), the server reports the error, then loads once a
+    build is published from a shell, as a running server follows CURRENT."""
+    from qa.settings import Settings
+    from server.state import EngineHolder
+
+    index = tmp_path / "index"
+    settings = Settings.from_env(env={}, index_dir=index, corpus_dir=ROOT / "corpus", auto_build=False,
+                                 reload_interval_s=0.2, reader="rules")  # fmt: skip
+    holder = EngineHolder(settings)
+    holder.start()
+    try:
+        wait_for(lambda: holder.status == "error", 120, "the failed first load")
+        assert holder.engine is None and "no index" in (holder.detail or ""), holder.detail
+        build_index(ROOT / "corpus", index, embedder, progress=False)
+        wait_for(lambda: holder.status == "ready", 120, "the load after the build was published")
+        assert holder.engine is not None
+        assert holder.engine.index.build_dir.name == current_build_dir(index).name
+        assert holder.engine.ask("Who is Balenciaga's creative director?").related
+    finally:
+        holder.stop()
+
+
+def test_a_build_that_fails_to_swap_in_is_released_and_not_retried(tmp_path, seed_index_dir, embedder,
+                                                                   monkeypatch) -> None:  # fmt: skip
+    """Whatever goes wrong while swapping a new build in, its lease is let go (so it can be pruned), the old
+    build keeps serving, and the same build is not loaded again on every tick."""
+    from index.leases import in_use
+    from qa.engine import Engine
+    from qa.settings import Settings
+    from server.state import EngineHolder
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index_dir, index)
+    settings = Settings.from_env(env={}, index_dir=index, corpus_dir=ROOT / "corpus", auto_build=False,
+                                 reload_interval_s=0, reader="rules")  # fmt: skip
+    holder = EngineHolder(settings, Engine.load(settings, embedder, build=False))
+    served = holder.engine.index.build_dir.name
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "harbour.txt").write_text("The harbour reopened on Monday after a week of repairs.\n")
+    build_index(tmp_path / "corpus", index, embedder, progress=False)
+    new = current_build_dir(index)
+    calls = []
+
+    def broken_with_index(self, index, retriever=None):
+        calls.append(index.build_dir.name)
+        raise RuntimeError("an unexpected failure while preparing the new engine")
+
+    monkeypatch.setattr(Engine, "with_index", broken_with_index)
+    assert holder.refresh() is False and holder.refresh() is False
+    assert calls == [new.name], "a build that failed is not loaded again until another replaces it"
+    assert holder.engine.index.build_dir.name == served
+    assert not in_use(new), "the failed build's lease must be released"
+
+
 # -- documents over HTTP ---------------------------------------------------------------------------------------
 
 
