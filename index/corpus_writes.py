@@ -10,12 +10,15 @@ build would reject is refused here with the build's own message.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,25 @@ from index.store import fsync_path
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _lock = threading.Lock()  # one change at a time within a process: a change reads, then writes, the folder
+LOCK_FILE = ".qa-corpus.lock"  # hidden, so never read as an article
+
+
+@contextmanager
+def _changing(corpus_dir: Path) -> Iterator[None]:
+    """One change at a time on the folder: across threads (the lock) and across processes (an flock on a file
+    in it: QA_WORKERS > 1 serve document writes from every worker, and each change reads the folder, then
+    writes it, so two at once would lose one of them). The kernel drops the flock if a process dies."""
+    with _lock:
+        try:
+            fd = os.open(corpus_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:  # a folder this process cannot write: the change itself fails and says so
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
 
 class CorpusChangeError(Exception):
@@ -90,7 +112,7 @@ def parse_file(name: str, data: bytes) -> list[Document]:
 def add_file(corpus_dir: Path, name: str, data: bytes) -> list[Document]:
     """Store an uploaded .txt/.md/.html/.jsonl file under its own name; its documents must all be new."""
     docs = parse_file(name, data)
-    with _lock:
+    with _changing(corpus_dir):
         target = corpus_dir / name
         if target.exists():
             raise CorpusChangeError(409, f"a file named {name!r} is already in the corpus; PUT "
@@ -102,7 +124,7 @@ def add_file(corpus_dir: Path, name: str, data: bytes) -> list[Document]:
 
 def add_document(corpus_dir: Path, doc: NewDocument, doc_id: str | None = None) -> Document:
     """Store a new document given as fields; a missing id is made up."""
-    with _lock:
+    with _changing(corpus_dir):
         known = locate(corpus_dir)
         if doc_id is None:
             doc_id = f"doc-{uuid.uuid4().hex[:12]}"
@@ -117,7 +139,7 @@ def add_document(corpus_dir: Path, doc: NewDocument, doc_id: str | None = None) 
 
 def replace_document(corpus_dir: Path, doc_id: str, doc: NewDocument) -> Document:
     """Replace an existing document's text and fields (stored as JSON Lines from then on)."""
-    with _lock:
+    with _changing(corpus_dir):
         where = _find(corpus_dir, doc_id)
         data, parsed = _record_bytes(doc_id, doc)
         path = corpus_dir / where.rel
@@ -139,7 +161,7 @@ def replace_document(corpus_dir: Path, doc_id: str, doc: NewDocument) -> Documen
 
 
 def delete_document(corpus_dir: Path, doc_id: str) -> None:
-    with _lock:
+    with _changing(corpus_dir):
         where = _find(corpus_dir, doc_id)
         path = corpus_dir / where.rel
         if where.line is None:

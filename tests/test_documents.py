@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,39 @@ def test_replacing_and_deleting_a_record_keeps_a_neighbour_with_a_line_separator
         "sep": records[0]["text"],
         "other": "The ferry resumed its night service on Monday.",
     }
+
+
+def _replace_once(corpus: str, doc_id: str) -> None:
+    from index.corpus_writes import NewDocument, replace_document
+
+    replace_document(Path(corpus), doc_id, NewDocument(text=f"The second story about {doc_id}."))
+
+
+def test_a_change_waits_for_another_process_changing_the_folder(tmp_path: Path) -> None:
+    """Workers (QA_WORKERS > 1) each take document writes, and a change reads a file, then rewrites it: two at
+    once would lose one. A change in another process waits while this one holds the folder's lock."""
+    import fcntl
+    import multiprocessing
+    import time
+
+    from index.corpus_writes import LOCK_FILE
+
+    records = [{"id": x, "title": x, "text": f"The first story about {x}."} for x in ("left", "right")]
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    before = (tmp_path / "feed.jsonl").read_text()
+    fd = os.open(tmp_path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a change in progress in another worker holds it
+    proc = multiprocessing.get_context("spawn").Process(target=_replace_once, args=(str(tmp_path), "right"))
+    try:
+        proc.start()
+        time.sleep(3)  # ample for the child to start and reach the lock
+        assert proc.is_alive() and (tmp_path / "feed.jsonl").read_text() == before, "it must wait for the lock"
+    finally:
+        os.close(fd)
+    proc.join(60)
+    assert proc.exitcode == 0
+    texts = {d.doc_id: d.text for d in read_corpus(tmp_path).documents}
+    assert texts == {"left": "The first story about left.", "right": "The second story about right."}
 
 
 def test_unknown_and_malformed_files_are_reported_and_skipped(mixed_corpus: Path) -> None:
