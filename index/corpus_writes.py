@@ -2,7 +2,8 @@
 
 The corpus folder stays the one source of truth (a rebuild reads it as it reads any folder). Every file is
 written under a hidden temporary name (which `read_corpus` ignores), flushed, then renamed into place, so a
-crash leaves either the old file or the new one. A document given as JSON is stored as a one-line JSON Lines
+crash leaves the old file or the new one (both, for a one-document file replaced by its JSON Lines record), never
+neither. A document given as JSON is stored as a one-line JSON Lines
 file `<id>.jsonl`, the format that keeps every field; an uploaded file keeps its own name and format.
 Everything is parsed with the same reader the index build uses before anything is written, so a file the
 build would reject is refused here with the build's own message.
@@ -148,15 +149,11 @@ def replace_document(corpus_dir: Path, doc_id: str, doc: NewDocument) -> Documen
             lines[where.line - 1] = data.decode("utf-8").rstrip("\n")
             _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
         else:
-            # The old file is moved aside under a hidden name first, so no build ever sees the id twice.
-            aside = path.with_name(f".replaced-{uuid.uuid4().hex[:8]}-{path.name}")
-            os.replace(path, aside)
-            try:
-                _atomic_write(_free_name(path.parent, doc_id), data)
-            except BaseException:
-                os.replace(aside, path)  # put the old version back: nothing is lost
-                raise
-            aside.unlink()
+            # The new file is in place before the old one goes: a crash in between leaves both (a build then
+            # keeps one and reports the duplicate id), never neither.
+            _atomic_write(_free_name(path.parent, doc_id), data)
+            path.unlink()
+            fsync_path(path.parent)
     return parsed
 
 

@@ -269,6 +269,49 @@ def test_a_change_waits_for_another_process_changing_the_folder(tmp_path: Path) 
     assert texts == {"left": "The first story about left.", "right": "The second story about right."}
 
 
+def _replace_and_die_at(corpus: str, doc_id: str, step: int) -> None:
+    """replace_document, the process killed (os._exit, no cleanup) just before its `step`-th rename or unlink."""
+    from index.corpus_writes import NewDocument, replace_document
+
+    calls = {"n": 0}
+
+    def dying(real):
+        def call(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == step:
+                os._exit(9)
+            return real(*args, **kwargs)
+
+        return call
+
+    os.replace, os.rename, os.unlink = dying(os.replace), dying(os.rename), dying(os.unlink)
+    Path.unlink = dying(Path.unlink)
+    replace_document(Path(corpus), doc_id, NewDocument(text="The second version of the harbour story."))
+
+
+def test_a_replace_killed_at_any_step_never_loses_the_document(tmp_path: Path) -> None:
+    """A PUT of a document kept in its own .txt file (stored as JSON Lines from then on), killed before each of
+    its renames and unlinks in turn, then once left to finish: the document is always there."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    first, second = "The first version of the harbour story.", "The second version of the harbour story."
+    for step in range(1, 30):
+        corpus = tmp_path / f"step{step}"
+        corpus.mkdir()
+        (corpus / "harbour.txt").write_text(first + "\n")
+        proc = ctx.Process(target=_replace_and_die_at, args=(str(corpus), "harbour", step))
+        proc.start()
+        proc.join(60)
+        texts = [d.text.strip() for d in read_corpus(corpus).documents if d.doc_id == "harbour"]
+        assert texts and texts[0] in (first, second), (step, proc.exitcode, texts)
+        if proc.exitcode == 0:  # it got past every step: done
+            assert texts == [second] and step > 2
+            break
+    else:
+        raise AssertionError("the replace never finished")
+
+
 def test_unknown_and_malformed_files_are_reported_and_skipped(mixed_corpus: Path) -> None:
     result = read_corpus(mixed_corpus)
     assert result.skipped == ["notes.csv", "scan.pdf"]
