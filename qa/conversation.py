@@ -64,9 +64,23 @@ def _short(reply: str) -> str:
     return _MARKERS.sub("", first)[:300].strip()
 
 
+def _named_before(question: str, end: int) -> bool:
+    """Whether the question names someone or something before character `end`: a capitalised word that is not
+    its first word ("Kim Kardashian" in "What did Kim Kardashian say about her ...")."""
+    words = list(re.finditer(r"[\w’'!.-]+", question[:end]))
+    return any(w.group()[:1].isupper() and w.group() != "I" for w in words[1:])
+
+
 def _leans_on_earlier(question: str) -> bool:
-    """Pronouns, openers like "and what about", or a bare fragment: meaning lives in an earlier turn."""
-    return bool(_ANAPHORA.search(question)) or bool(_FOLLOW_UP_OPENERS.match(question)) or len(question.split()) <= 3
+    """Openers like "and what about", a pronoun with nothing named before it in the question ("How did he
+    apologize?", not "What did Kim say about her deal?"), or a bare fragment that names nothing ("When?", not
+    "Who owns Balenciaga?"): meaning lives in an earlier turn. In a chat every question comes with the earlier
+    turns, so one that stands on its own must not take them in (they pulled retrieval to the earlier topic)."""
+    if _FOLLOW_UP_OPENERS.match(question):
+        return True
+    if any(not _named_before(question, m.start()) for m in _ANAPHORA.finditer(question)):
+        return True
+    return len(question.split()) <= 3 and not _named_before(question, len(question))
 
 
 def resolve(question: str, history: Sequence[Message]) -> Resolved:
@@ -89,7 +103,8 @@ def resolve(question: str, history: Sequence[Message]) -> Resolved:
     if pending is not None:
         turns.append((pending, ""))
 
-    pronoun = _ANAPHORA.search(question)
+    # The first pronoun that nothing named before it in the question accounts for
+    pronoun = next((m for m in _ANAPHORA.finditer(question) if not _named_before(question, m.start())), None)
     leans = _leans_on_earlier(question)
     if not turns:
         unresolved = (

@@ -140,6 +140,14 @@ def test_follow_up_her_and_it_resolve_together(engine) -> None:
     assert answer.citations[0].doc_id == D004
 
 
+def test_a_standalone_question_in_a_chat_is_answered_as_if_asked_alone(engine) -> None:
+    question = "When did Balenciaga announce Kim Kardashian as its brand ambassador?"
+    alone = engine.ask(question)
+    in_chat = _follow_up(engine, "Who is Balenciaga's creative director?", question)
+    assert in_chat.resolved_question == question
+    assert (in_chat.answer, in_chat.confidence) == (alone.answer, alone.confidence)
+
+
 def test_without_history_the_same_follow_up_is_not_resolved(engine) -> None:
     answer = engine.ask("How much was it for?")
     assert answer.resolved_question == "How much was it for?"

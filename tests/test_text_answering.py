@@ -144,9 +144,34 @@ def test_self_contained_question_is_left_alone_even_with_history() -> None:
     assert not r.is_follow_up and r.search_text == "When did Balenciaga cut ties with Kanye West?"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who owns Balenciaga?",  # short, but it names what it asks about
+        "What did Kim Kardashian say about her relationship with Balenciaga?",  # "her" is Kim, named first
+        "When did Balenciaga announce Kim Kardashian as its brand ambassador?",
+        "What did Ye tweet about cancel culture when he was defending Balenciaga?",
+        "What did Kardashian tell Martinez is impossible in situations like this?",
+    ],
+)
+def test_a_question_whose_pronouns_refer_to_its_own_names_stands_alone_in_a_chat(question: str) -> None:
+    history = [Message("user", "Who is Balenciaga's creative director?"), Message("assistant", "Demna [1]")]
+    r = resolve(question, history)
+    assert not r.is_follow_up and r.search_text == question
+
+
+@pytest.mark.parametrize(
+    "question", ["How did he apologize?", "When?", "Who photographed her for it?", "And what about Kim?"]
+)
+def test_pronouns_with_nothing_named_before_them_and_fragments_still_follow_up(question: str) -> None:
+    history = [Message("user", "Who is Balenciaga's creative director?"), Message("assistant", "Demna [1]")]
+    assert resolve(question, history).is_follow_up
+
+
 def test_unresolvable_pronoun_without_history_is_flagged() -> None:
     assert resolve("How did he apologize?", []).unresolved_reference == "he"
     assert resolve("When did Demna apologize?", []).unresolved_reference is None
+    assert resolve("What did Ye tweet when he was defending Balenciaga?", []).unresolved_reference is None
 
 
 @pytest.mark.parametrize(
