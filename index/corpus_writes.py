@@ -2,9 +2,10 @@
 
 The corpus folder stays the one source of truth (a rebuild reads it as it reads any folder). Every file is
 written under a hidden temporary name (which `read_corpus` ignores), flushed, then renamed into place, so a
-crash leaves the old file or the new one (both, for a one-document file replaced by its JSON Lines record), never
-neither. A document given as JSON is stored as a one-line JSON Lines
-file `<id>.jsonl`, the format that keeps every field; an uploaded file keeps its own name and format.
+crash leaves the old file or the new one (both, for a one-document file replaced by its JSON Lines record),
+never neither; one change at a time, across processes too (`.qa-corpus.lock`, hidden). A document given as JSON
+is stored as a one-line JSON Lines file `<id>.jsonl`, the format that keeps every field; an uploaded file keeps
+its own name and format.
 Everything is parsed with the same reader the index build uses before anything is written, so a file the
 build would reject is refused here with the build's own message.
 """
@@ -39,15 +40,16 @@ def _changing(corpus_dir: Path) -> Iterator[None]:
     writes it, so two at once would lose one of them). The kernel drops the flock if a process dies."""
     with _lock:
         try:
-            fd = os.open(corpus_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:  # a folder this process cannot write: the change itself fails and says so
-            yield
-            return
+            fd: int | None = os.open(corpus_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            fd = None  # a folder this process cannot write: the change itself fails and says so
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
 
 
 class CorpusChangeError(Exception):
