@@ -51,7 +51,7 @@ class EngineHolder:
         self._stop = threading.Event()
         self._swap_lock = threading.Lock()  # one swap at a time (the watcher, or a rebuild that just published)
         self._failed_build: str | None = None  # a published build that would not load: not retried until replaced
-        self._failed_current: str | None = None  # the build CURRENT named when a first load began (if it fails)
+        self._failed_current: Path | None = None  # the build CURRENT named when a first load began (if it fails)
         self.swaps = 0
         if engine is not None:
             self._lease(engine)
@@ -91,14 +91,18 @@ class EngineHolder:
         (`qa index build` from a shell, another replica), not on every tick (a load takes the models too)."""
         if self.status != "error":
             return
-        try:
-            build: str | None = current_build_dir(self.settings.index_dir).name
-        except (IndexLoadError, OSError, UnicodeDecodeError):
-            build = None
+        build = self._published()
         if build is not None and build != self._failed_current:
-            log.info("index build %s published: loading the engine again", build)
+            log.info("index build %s published: loading the engine again", build.name)
             self.status, self.detail = "loading", None
             self._load()
+
+    def _published(self) -> Path | None:
+        """The build CURRENT names; None when there is none yet, or it is mid-publication or damaged."""
+        try:
+            return current_build_dir(self.settings.index_dir)
+        except (IndexLoadError, OSError, UnicodeDecodeError):
+            return None
 
     def refresh(self) -> bool:
         """Swap to the published build if it is not the one in use. True when it swapped."""
@@ -107,9 +111,8 @@ class EngineHolder:
             if engine is None:
                 return False
             index_dir = self.settings.index_dir
-            try:
-                build = current_build_dir(index_dir)
-            except (IndexLoadError, OSError, UnicodeDecodeError):
+            build = self._published()
+            if build is None:
                 return False  # mid-publication or damaged: keep serving what we have
             if build.name in (engine.index.build_dir.name, self._failed_build):
                 return False
@@ -143,10 +146,7 @@ class EngineHolder:
 
     def _load(self) -> None:
         t0 = time.perf_counter()
-        try:
-            self._failed_current = current_build_dir(self.settings.index_dir).name
-        except (IndexLoadError, OSError, UnicodeDecodeError):
-            self._failed_current = None  # no build yet: the first one published is worth a retry
+        self._failed_current = self._published()  # None (no build yet): the first one published is worth a retry
         try:
             engine = Engine.load(self.settings)
         except Exception as exc:  # any failure must surface on /health, not kill the thread silently
